@@ -1,0 +1,49 @@
+"""The primitive table: every operation micrograd knows is a :class:`Primitive` with its rules.
+
+=========  ================================================================================
+``impl``   compute it with NumPy
+``shape``  output :class:`Aval` from input avals (abstract evaluation while tracing)
+``jvp``    forward mode: one linear map per input, ``rule(tangent, out, *args, **params)``,
+           whose results are summed; or one callable ``rule(tangents, out, *args, **params)``
+           taking all tangents (``None`` for zero) when the inputs do not separate
+``vjp``    reverse mode: one map per input, ``rule(cotangent, out, *args, **params)``
+=========  ================================================================================
+
+A rule of ``None`` means the input has no derivative (integer indices, a condition) and a rule
+that returns ``None`` means a zero contribution. Rules are written with micrograd's own
+operations, so derived programs can be traced and differentiated again.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .trace import bind
+
+Rule = Callable[..., Any]
+
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+
+class PerOperand:
+    """Rules for a primitive with any number of operands: ``PerOperand(lambda i: rule_for_i)``."""
+
+    def __init__(self, rule_for: Callable[[int], Rule | None]):
+        self.rule_for = rule_for
+
+    def __getitem__(self, i: int) -> Rule | None:
+        return self.rule_for(i)
+
+
+class Primitive:
+    def __init__(self, name: str, impl: Callable, shape: Callable, *,
+                 jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
+                 vjp: Sequence[Rule | None] | PerOperand | None = None):
+        self.name, self.impl, self.shape = name, impl, shape
+        self.jvp, self.vjp = jvp, vjp
+        PRIMITIVES[name] = self
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        return bind(self, *args, **params)
+
+    def __repr__(self):
+        return f"Primitive({self.name})"

@@ -1,0 +1,185 @@
+"""Tracing: running a Python function on Tracers records the primitives it applies into a Program.
+
+``bind(prim, *args)`` is the one entry point of every primitive application. With no tracer among
+its arguments it computes with NumPy right away; otherwise the innermost active trace among the
+arguments records it. Transforms nest by nesting traces: a function traced inside another
+transform's trace records into its own program, whose constants may be the outer tracers it
+closes over.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import tree
+from .errors import LeakedTracerError, TracerConversionError, user_frame_location, with_location
+from .ir import Aval, Const, Eqn, Program, Var, aval_of
+
+
+class Tracer:
+    """A stand-in for an array while a function is traced: it knows its shape and dtype only.
+    Operators and NumPy's dispatch protocols are installed by :mod:`micrograd.numpy`."""
+    __slots__ = ("aval", "_trace")
+    __array_priority__ = 1000  # NumPy defers binary operators to us
+    __hash__ = object.__hash__  # == builds an array, so hashing is by identity
+
+    def __init__(self, trace: "Trace", aval: Aval):
+        self._trace, self.aval = trace, aval
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of a 0-d traced array")
+        return self.aval.shape[0]
+
+    def _concrete_error(self, what: str, hint: str):
+        raise TracerConversionError(with_location(
+            f"cannot convert a traced value {self.aval} to {what} inside {self._trace.name}: its value "
+            f"is not known while the function is traced. {hint}"))
+
+    def __bool__(self):
+        self._concrete_error("a Python bool (an `if`, `while`, `and`/`or` on an array?)",
+                             "Use mg.numpy.where(condition, a, b) to choose between values.")
+
+    def __float__(self):
+        self._concrete_error("a Python float", "Keep it an array: micrograd.numpy functions accept it.")
+
+    def __int__(self):
+        self._concrete_error("a Python int", "Shapes and indices must be known while tracing; "
+                             "pass such values as Python ints rather than arrays.")
+
+    __index__ = __int__
+
+    def item(self):
+        self._concrete_error("a Python scalar (.item())", "Return the array from the function instead.")
+
+    def __array__(self, dtype=None, copy=None):
+        self._concrete_error("a NumPy array (np.asarray or a NumPy function micrograd does not know?)",
+                             "Use micrograd.numpy, or the NumPy functions listed in micrograd.numpy.__all__.")
+
+    def __repr__(self):
+        return f"Tracer<{self.aval}> of {self._trace.name}"
+
+
+class Trace:
+    """Records primitive applications into equations of a Program being built."""
+
+    def __init__(self, level: int, name: str):
+        self.level, self.name = level, name
+        self.eqns: list[Eqn] = []
+        self.active = True
+        self._consts: dict[int, Const] = {}
+
+    def new_input(self, aval: Aval) -> Tracer:
+        tracer = IRTracer(self, aval, Var(aval))
+        return tracer
+
+    def atom(self, x: Any) -> Var | Const:
+        """The program operand for ``x``: its variable if it is ours, else a constant."""
+        if isinstance(x, IRTracer) and x._trace is self:
+            return x.var
+        if isinstance(x, Tracer) and not x._trace.active:
+            raise LeakedTracer.error(x)
+        const = self._consts.get(id(x))
+        if const is None:
+            if not isinstance(x, (Tracer, np.ndarray)):
+                x = np.asarray(x)
+            const = self._consts[id(x)] = Const(x, aval_of(x))
+        return const
+
+    def process(self, prim, args: Sequence[Any], params: dict) -> Tracer:
+        atoms = tuple(self.atom(a) for a in args)
+        aval = prim.shape(*(a.aval for a in atoms), **params)
+        out = Var(aval)
+        self.eqns.append(Eqn(prim, atoms, out, params, user_frame_location()))
+        return IRTracer(self, aval, out)
+
+    def to_program(self, inputs: Sequence[Tracer], outputs: Sequence[Any]) -> Program:
+        return Program([t.var for t in inputs], self.eqns, [self.atom(o) for o in outputs])
+
+
+class IRTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace: Trace, aval: Aval, var: Var):
+        super().__init__(trace, aval)
+        self.var = var
+
+
+class LeakedTracer:
+    @staticmethod
+    def error(tracer: Tracer) -> LeakedTracerError:
+        return LeakedTracerError(with_location(
+            f"a traced value {tracer.aval} of {tracer._trace.name} was used after {tracer._trace.name} "
+            "returned (was it stored in a global or an outer variable?). Return it from the function "
+            "instead."))
+
+
+_local = threading.local()
+
+
+def _stack() -> list[Trace]:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+@contextmanager
+def new_trace(name: str) -> Iterator[Trace]:
+    stack = _stack()
+    trace = Trace(len(stack) + 1, name)
+    stack.append(trace)
+    try:
+        yield trace
+    finally:
+        stack.pop()
+        trace.active = False
+
+
+def bind(prim, *args: Any, **params: Any) -> Any:
+    """Apply a primitive: in the innermost trace among the arguments, or with NumPy if none."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
+            top = a._trace
+    if top is None:
+        return prim.impl(*args, **params)
+    if not top.active:
+        raise LeakedTracer.error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
+    return top.process(prim, args, params)
+
+
+def trace_to_program(f: Callable, args: Sequence[Any], name: str) -> Program:
+    """Trace ``f(*args)`` into a Program over the flattened leaves of ``args``."""
+    flat_args, in_tree = tree.flatten(tuple(args))
+    with new_trace(name) as trace:
+        tracers = [trace.new_input(aval_of(x)) for x in flat_args]
+        out = f(*tree.unflatten(in_tree, tracers))
+        flat_out, out_tree = tree.flatten(out)
+        program = trace.to_program(tracers, flat_out)
+    program.in_tree, program.out_tree = in_tree, out_tree
+    return program
+
+
+def eval_program(program: Program, args: Sequence[Any], env: dict | None = None) -> list[Any]:
+    """Evaluate ``program`` on ``args`` (its flattened inputs) by binding each equation in the
+    current context: NumPy at top level, recorded into the enclosing trace inside a transform.
+    When ``env`` is given it receives every variable's value (reverse mode reads it)."""
+    env = {} if env is None else env
+    for var, value in zip(program.invars, args):
+        env[var] = value
+
+    def read(atom):
+        return atom.value if isinstance(atom, Const) else env[atom]
+
+    for eqn in program.eqns:
+        env[eqn.out] = bind(eqn.prim, *map(read, eqn.inputs), **eqn.params)
+    return [read(a) for a in program.outvars]

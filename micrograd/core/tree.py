@@ -1,0 +1,178 @@
+"""Pytrees: nested containers whose leaves are arrays.
+
+Tuples, lists, dicts, namedtuples and ``None`` are containers out of the box; any other class
+becomes one with :func:`register`. Every transform flattens its arguments to a list of leaves
+plus a :class:`TreeDef`, works on the leaves, and rebuilds the caller's structure.
+
+>>> leaves, treedef = flatten({"w": 1.0, "b": (2.0, None)})
+>>> leaves
+[2.0, 1.0]
+>>> unflatten(treedef, [x * 10 for x in leaves])
+{'b': (20.0, None), 'w': 10.0}
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable, Iterable, NamedTuple
+
+
+class _NodeType(NamedTuple):
+    flatten: Callable[[Any], tuple[Iterable[Any], Hashable]]
+    unflatten: Callable[[Hashable, list[Any]], Any]
+
+
+_registry: dict[type, _NodeType] = {}
+
+
+def register(cls: type, flatten: Callable[[Any], tuple[Iterable[Any], Hashable]],
+             unflatten: Callable[[Hashable, list[Any]], Any]) -> type:
+    """Make instances of ``cls`` pytree nodes.
+
+    ``flatten(obj) -> (children, aux)`` where ``aux`` is hashable static data, and
+    ``unflatten(aux, children) -> obj``.
+
+    >>> class Pair:
+    ...     def __init__(self, a, b): self.a, self.b = a, b
+    >>> _ = register(Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
+    >>> leaves(Pair(1.0, [2.0, 3.0]))
+    [1.0, 2.0, 3.0]
+    """
+    _registry[cls] = _NodeType(flatten, unflatten)
+    return cls
+
+
+def _sorted_keys(d: dict) -> tuple:
+    try:
+        return tuple(sorted(d))
+    except TypeError:  # keys of mixed types keep insertion order
+        return tuple(d)
+
+
+register(tuple, lambda t: (t, None), lambda _, ch: tuple(ch))
+register(list, lambda t: (t, None), lambda _, ch: list(ch))
+register(dict, lambda d: ([d[k] for k in _sorted_keys(d)], _sorted_keys(d)),
+         lambda keys, ch: dict(zip(keys, ch)))
+register(type(None), lambda _: ((), None), lambda _, ch: None)
+
+
+def _node_type(x: Any) -> _NodeType | None:
+    node = _registry.get(type(x))
+    if node is None and isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
+        cls = type(x)
+        register(cls, lambda t: (tuple(t), None), lambda _, ch: cls(*ch))
+        node = _registry[cls]
+    return node
+
+
+class TreeDef:
+    """The structure of a pytree without its leaves; hashable, so it can key a cache."""
+    __slots__ = ("node_class", "aux", "children", "num_leaves", "_hash")
+
+    def __init__(self, node_class: type | None, aux: Hashable = None, children: tuple = ()):
+        self.node_class, self.aux, self.children = node_class, aux, children
+        self.num_leaves = 1 if node_class is None else sum(c.num_leaves for c in children)
+        self._hash = hash((node_class, aux, children))
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeDef) and self._hash == other._hash and self.node_class is other.node_class
+                and self.aux == other.aux and self.children == other.children)
+
+    def __hash__(self):
+        return self._hash
+
+    def __repr__(self):
+        return f"TreeDef({_describe(self)})"
+
+
+LEAF = TreeDef(None)
+
+
+def _describe(td: TreeDef) -> str:
+    if td.node_class is None:
+        return "*"
+    inner = ", ".join(_describe(c) for c in td.children)
+    if td.node_class is dict:
+        inner = ", ".join(f"{k!r}: {_describe(c)}" for k, c in zip(td.aux, td.children))
+        return "{" + inner + "}"
+    if td.node_class is list:
+        return f"[{inner}]"
+    if td.node_class is tuple:
+        return f"({inner}{',' if len(td.children) == 1 else ''})"
+    if td.node_class is type(None):
+        return "None"
+    return f"{td.node_class.__name__}({inner})"
+
+
+def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], TreeDef]:
+    """Split a pytree into its list of leaves and its :class:`TreeDef`.
+
+    >>> flatten([1.0, (2.0, 3.0)])[0]
+    [1.0, 2.0, 3.0]
+    """
+    leaves: list[Any] = []
+
+    def visit(x) -> TreeDef:
+        node = None if is_leaf is not None and is_leaf(x) else _node_type(x)
+        if node is None:
+            leaves.append(x)
+            return LEAF
+        children, aux = node.flatten(x)
+        return TreeDef(type(x), aux, tuple(visit(c) for c in children))
+
+    return leaves, visit(tree)
+
+
+def unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
+    """Rebuild a pytree of the given structure from a sequence of leaves.
+
+    >>> _, td = flatten((1.0, [2.0]))
+    >>> unflatten(td, ["a", "b"])
+    ('a', ['b'])
+    """
+    it = iter(leaves)
+
+    def build(td: TreeDef):
+        if td.node_class is None:
+            return next(it)
+        return _registry[td.node_class].unflatten(td.aux, [build(c) for c in td.children])
+
+    out = build(treedef)
+    if next(it, _sentinel) is not _sentinel:
+        raise ValueError(f"too many leaves for tree structure {treedef}")
+    return out
+
+
+_sentinel = object()
+
+
+def leaves(tree: Any) -> list[Any]:
+    """The leaves of a pytree, left to right.
+
+    >>> leaves({"a": 1.0, "b": [2.0, None]})
+    [1.0, 2.0]
+    """
+    return flatten(tree)[0]
+
+
+def structure(tree: Any) -> TreeDef:
+    """The :class:`TreeDef` of a pytree.
+
+    >>> structure((1.0, [2.0]))
+    TreeDef((*, [*]))
+    """
+    return flatten(tree)[1]
+
+
+def map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:  # noqa: A001 - mirrors jax.tree.map
+    """Apply ``f`` to every leaf (and the matching leaves of ``rest``, which share the structure).
+
+    >>> map(lambda x, y: x + y, {"a": 1.0, "b": 2.0}, {"a": 10.0, "b": 20.0})
+    {'a': 11.0, 'b': 22.0}
+    """
+    flat, treedef = flatten(tree)
+    flat_rest = []
+    for other in rest:
+        other_flat, other_def = flatten(other)
+        if other_def != treedef:
+            raise ValueError(f"tree.map: structures differ: {treedef} and {other_def}")
+        flat_rest.append(other_flat)
+    return unflatten(treedef, [f(*xs) for xs in zip(flat, *flat_rest)])

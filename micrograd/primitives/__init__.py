@@ -1,0 +1,10 @@
+"""The primitive table, one module per family. ``PRIMITIVES`` maps each name to its Primitive."""
+from ..core.primitive import PRIMITIVES, Primitive
+from . import elementwise, indexing, linalg, reductions, shape
+from .elementwise import (abs, add, cast, cos, div, eq, exp, expm1, ge, gt, le, log, log1p, logistic, lt,
+                          maximum, minimum, mul, ne, neg, pow, pow_scalar, select, sign, sin, sqrt,
+                          stop_gradient, sub, tanh)
+from .indexing import Index, gather, scatter_add
+from .linalg import matmul
+from .reductions import argmax, argmin, reduce_max, reduce_min, reduce_sum
+from .shape import broadcast_to, concatenate, reshape, sum_to, transpose

@@ -1,0 +1,117 @@
+"""Elementwise primitives. Operands broadcast as in NumPy and share one dtype (the wrappers in
+:mod:`micrograd.numpy` promote them). An elementwise Jacobian is diagonal, so one linear map
+per input, ``rule(t, out, *args)``, serves as both its forward (jvp) and reverse (vjp) rule;
+:func:`elementwise` adds the broadcasting (and its reverse, summing) around it."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import ShapeError, with_location
+from ..core.ir import Aval
+from ..core.primitive import Primitive
+from . import shape as _shape
+
+
+def broadcast_avals(name: str, avals) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*(a.shape for a in avals))
+    except ValueError:
+        shapes = " and ".join(str(a.shape) for a in avals)
+        raise ShapeError(with_location(f"{name}: operands of shapes {shapes} do not broadcast together")) from None
+
+
+def elementwise(name: str, impl, *linear_maps, out_dtype=None) -> Primitive:
+    def shape(*avals, **params):
+        value_avals = avals[1:] if name == "select" else avals
+        dtypes = {a.dtype for a in value_avals}
+        if len(dtypes) > 1:
+            raise TypeError(f"{name}: operands must share a dtype, got {sorted(map(str, dtypes))}")
+        return Aval(broadcast_avals(name, avals), out_dtype or value_avals[0].dtype)
+
+    def jvp_rule(rule):
+        def jvp(t, out, *args, **params):
+            dt = rule(t, out, *args, **params)
+            if dt is not None and dt.shape != out.shape:
+                dt = _shape.broadcast_to(dt, shape=out.shape)
+            return dt
+        return jvp
+
+    def vjp_rule(rule, i):
+        def vjp(ct, out, *args, **params):
+            ct_in = rule(ct, out, *args, **params)
+            return None if ct_in is None else _shape.sum_to(ct_in, args[i].shape)
+        return vjp
+
+    return Primitive(name, impl, shape,
+                     jvp=tuple(r and jvp_rule(r) for r in linear_maps) or None,
+                     vjp=tuple(r and vjp_rule(r, i) for i, r in enumerate(linear_maps)) or None)
+
+
+def _zero(t):
+    return np.zeros((), t.dtype)
+
+
+def _ties(a, b):
+    """1 where a > b, 1/2 where a == b: the derivative of max(a, b) with respect to a."""
+    return cast(gt(a, b), dtype=a.dtype) + cast(eq(a, b), dtype=a.dtype) * 0.5
+
+
+def _log_or_zero(x):
+    """log(x), with 0 where x == 0 (where x**y's derivative in y multiplies it by 0 anyway)."""
+    return log(select(eq(x, 0), np.ones((), x.dtype), x))
+
+
+neg = elementwise("neg", np.negative, lambda t, out, x: -t)
+add = elementwise("add", np.add, lambda t, out, x, y: t, lambda t, out, x, y: t)
+sub = elementwise("sub", np.subtract, lambda t, out, x, y: t, lambda t, out, x, y: -t)
+mul = elementwise("mul", np.multiply, lambda t, out, x, y: t * y, lambda t, out, x, y: x * t)
+div = elementwise("div", np.true_divide, lambda t, out, x, y: t / y, lambda t, out, x, y: -(t * out) / y)
+pow = elementwise("pow", np.power,  # noqa: A001
+                  lambda t, out, x, y: t * (y * pow(x, y - 1)),
+                  lambda t, out, x, y: t * (out * _log_or_zero(x)))
+pow_scalar = elementwise("pow_scalar", lambda x, p: np.power(x, np.asarray(p, x.dtype)),
+                         lambda t, out, x, p: None if p == 0 else t * (p * (x if p == 2 else pow_scalar(x, p=p - 1))))
+exp = elementwise("exp", np.exp, lambda t, out, x: t * out)
+log = elementwise("log", np.log, lambda t, out, x: t / x)
+log1p = elementwise("log1p", np.log1p, lambda t, out, x: t / (x + 1))
+expm1 = elementwise("expm1", np.expm1, lambda t, out, x: t * (out + 1))
+sqrt = elementwise("sqrt", np.sqrt, lambda t, out, x: t / (out * 2))
+sin = elementwise("sin", np.sin, lambda t, out, x: t * cos(x))
+cos = elementwise("cos", np.cos, lambda t, out, x: -(t * sin(x)))
+tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out))
+
+
+def _logistic(x):
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+logistic = elementwise("logistic", _logistic, lambda t, out, x: t * (out * (1 - out)))
+abs = elementwise("abs", np.abs, lambda t, out, x: t * sign(x))  # noqa: A001
+sign = elementwise("sign", np.sign, None)
+maximum = elementwise("maximum", np.maximum, lambda t, out, x, y: t * _ties(x, y), lambda t, out, x, y: t * _ties(y, x))
+minimum = elementwise("minimum", np.minimum, lambda t, out, x, y: t * _ties(y, x), lambda t, out, x, y: t * _ties(x, y))
+select = elementwise("select", np.where, None,
+                     lambda t, out, c, a, b: select(c, t, _zero(t)),
+                     lambda t, out, c, a, b: select(c, _zero(t), t))
+
+lt = elementwise("lt", np.less, None, None, out_dtype=np.bool_)
+le = elementwise("le", np.less_equal, None, None, out_dtype=np.bool_)
+gt = elementwise("gt", np.greater, None, None, out_dtype=np.bool_)
+ge = elementwise("ge", np.greater_equal, None, None, out_dtype=np.bool_)
+eq = elementwise("eq", np.equal, None, None, out_dtype=np.bool_)
+ne = elementwise("ne", np.not_equal, None, None, out_dtype=np.bool_)
+
+
+def _is_float(dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)
+
+
+cast = Primitive(
+    "cast", lambda x, dtype: np.asarray(x).astype(dtype, copy=False),
+    lambda x, dtype: Aval(x.shape, dtype),
+    jvp=(lambda t, out, x, dtype: cast(t, dtype=dtype) if _is_float(dtype) else None,),
+    vjp=(lambda ct, out, x, dtype: cast(ct, dtype=x.dtype) if _is_float(x.dtype) else None,))
+
+# The identity whose derivative is zero: it has no rules, so nothing flows through it.
+stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=(None,), jvp=(None,))

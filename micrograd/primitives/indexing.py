@@ -1,0 +1,91 @@
+"""Indexing: ``gather`` is NumPy's ``x[index]`` (basic slicing and integer-array indexing) and
+``scatter_add`` is its reverse, adding values into zeros at the indexed places (repeated indices
+add up). Each is the other's vjp."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core.errors import ShapeError, with_location
+from ..core.ir import Aval
+from ..core.primitive import PerOperand, Primitive
+
+
+class Index:
+    """A static NumPy index whose integer arrays are operands of the primitive: its items are
+    ints, slices, ``None``, ``Ellipsis`` and ``Index.ARRAY`` (the next array operand)."""
+    ARRAY = "array"
+    __slots__ = ("items", "num_arrays", "_hash")
+
+    def __init__(self, items: Sequence[Any]):
+        self.items = tuple((("slice", i.start, i.stop, i.step) if isinstance(i, slice) else i) for i in items)
+        self.num_arrays = sum(1 for i in self.items if i == Index.ARRAY)
+        self._hash = hash(self.items)
+
+    def build(self, arrays: Sequence[Any]) -> tuple:
+        arrays = iter(arrays)
+        return tuple(next(arrays) if i == Index.ARRAY else slice(*i[1:]) if isinstance(i, tuple) else i
+                     for i in self.items)
+
+    def __eq__(self, other):
+        return isinstance(other, Index) and self.items == other.items
+
+    def __hash__(self):
+        return self._hash
+
+    def ir_text(self) -> str:
+        def text(i):
+            if i == Index.ARRAY:
+                return "#"
+            if isinstance(i, tuple):
+                start, stop, step = ("" if v is None else v for v in i[1:])
+                return f"{start}:{stop}" + (f":{step}" if step != "" else "")
+            return "..." if i is Ellipsis else repr(i)
+        return "[" + ", ".join(map(text, self.items)) + "]"
+
+    __repr__ = ir_text
+
+
+def _gathered_shape(shape, index: Index, array_avals) -> tuple[int, ...]:
+    """The shape NumPy gives ``x[index]``, found on a zero-byte stand-in of ``x``."""
+    stand_in = np.broadcast_to(np.zeros((), np.int8), shape)
+    try:
+        return stand_in[index.build([np.zeros(a.shape, a.dtype) for a in array_avals])].shape
+    except IndexError as e:
+        raise IndexError(with_location(f"indexing an array of shape {shape} with {index.ir_text()}: {e}")) from None
+
+
+def _gather_shape(x, *arrays, index):
+    return Aval(_gathered_shape(x.shape, index, arrays), x.dtype)
+
+
+gather = Primitive(
+    "gather", lambda x, *arrays, index: x[index.build(arrays)], _gather_shape,
+    jvp=PerOperand(lambda i: None if i else (lambda t, out, x, *arrays, index: gather(t, *arrays, index=index))),
+    vjp=PerOperand(lambda i: None if i else (
+        lambda ct, out, x, *arrays, index: scatter_add(ct, *arrays, shape=x.shape, index=index))))
+
+
+def _scatter_add_impl(updates, *arrays, shape, index):
+    out = np.zeros(shape, updates.dtype)
+    if index.num_arrays:
+        np.add.at(out, index.build(arrays), updates)
+    else:  # basic slicing never repeats a place
+        out[index.build(arrays)] = updates
+    return out
+
+
+def _scatter_add_shape(updates, *arrays, shape, index):
+    expected = _gathered_shape(shape, index, arrays)
+    if np.broadcast_shapes(updates.shape, expected) != expected:
+        raise ShapeError(with_location(f"scatter_add: updates of shape {updates.shape} do not fit {index.ir_text()} "
+                                       f"of an array of shape {shape}"))
+    return Aval(shape, updates.dtype)
+
+
+scatter_add = Primitive(
+    "scatter_add", _scatter_add_impl, _scatter_add_shape,
+    jvp=PerOperand(lambda i: None if i else (
+        lambda t, out, u, *arrays, shape, index: scatter_add(t, *arrays, shape=shape, index=index))),
+    vjp=PerOperand(lambda i: None if i else (lambda ct, out, u, *arrays, shape, index: gather(ct, *arrays, index=index))))

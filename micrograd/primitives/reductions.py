@@ -1,0 +1,57 @@
+"""Reductions over a tuple of axes (the reduced axes are dropped; ``keepdims`` is a reshape in
+:mod:`micrograd.numpy`), and argmax/argmin."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.ir import Aval
+from ..core.primitive import Primitive
+from . import elementwise as _ew
+from . import shape as _shape
+
+
+def _reduced(x, axes) -> Aval:
+    return Aval(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+def _unreduce(v, shape, axes):
+    """Broadcast a reduced ``v`` back over the reduced axes of ``shape``."""
+    kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return _shape.broadcast_to(_shape.reshape(v, shape=kept), shape=shape)
+
+
+reduce_sum = Primitive(
+    "reduce_sum", lambda x, axes: np.sum(x, axis=axes), _reduced,
+    jvp=(lambda t, out, x, axes: reduce_sum(t, axes=axes),),
+    vjp=(lambda ct, out, x, axes: _unreduce(ct, x.shape, axes),))
+
+
+def _share_among_ties(x, out, axes):
+    """Where ``x`` attains its extremum, and 1 / (number of such places) per reduced slice: ties
+    share the derivative equally, so it does not depend on which of them NumPy would pick."""
+    winners = _ew.cast(_ew.eq(x, _unreduce(out, x.shape, axes)), dtype=x.dtype)
+    return winners, reduce_sum(winners, axes=axes)
+
+
+def _extremum(name, impl) -> Primitive:
+    def jvp(t, out, x, axes):
+        winners, count = _share_among_ties(x, out, axes)
+        return reduce_sum(t * winners, axes=axes) / count
+
+    def vjp(ct, out, x, axes):
+        winners, count = _share_among_ties(x, out, axes)
+        return _unreduce(ct / count, x.shape, axes) * winners
+
+    return Primitive(name, lambda x, axes: impl(x, axis=axes), _reduced, jvp=(jvp,), vjp=(vjp,))
+
+
+reduce_max = _extremum("reduce_max", np.max)
+reduce_min = _extremum("reduce_min", np.min)
+
+
+def _arg_shape(x, axis):
+    return Aval(x.shape[:axis] + x.shape[axis + 1:], np.intp)
+
+
+argmax = Primitive("argmax", lambda x, axis: np.argmax(x, axis=axis), _arg_shape, jvp=(None,), vjp=(None,))
+argmin = Primitive("argmin", lambda x, axis: np.argmin(x, axis=axis), _arg_shape, jvp=(None,), vjp=(None,))

@@ -1,0 +1,226 @@
+"""Reverse mode: ``vjp``, ``grad``, ``value_and_grad`` and ``chain``.
+
+``vjp`` traces the function into a Program, evaluates it in the current context keeping every
+intermediate value, and returns a pullback that walks the equations backwards applying each
+primitive's vjp rule. The rules are micrograd operations, so inside another transform the
+backward pass is itself recorded and can be differentiated again.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..core import tree
+from ..core.dtypes import float0, is_float
+from ..core.ir import Program, Var, aval_of
+from ..core.trace import Tracer, eval_program, trace_to_program
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def active_vars(program: Program) -> set[Var]:
+    """The variables a derivative can flow into: float values computed from float inputs
+    through primitives that have a derivative for that operand."""
+    active = {v for v in program.invars if is_float(v.aval.dtype)}
+    for eqn in program.eqns:
+        rules = eqn.prim.vjp
+        if rules is not None and is_float(eqn.out.aval.dtype) and any(
+                a in active and rules[i] is not None for i, a in enumerate(eqn.inputs) if isinstance(a, Var)):
+            active.add(eqn.out)
+    return active
+
+
+def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[Any]:
+    """Cotangents of ``program``'s inputs (``None`` for zero) given those of its outputs; ``env``
+    holds the forward values."""
+    active = active_vars(program)
+    cts: dict[Var, Any] = {}
+    for v, ct in zip(program.outvars, out_cts):
+        if ct is not None and isinstance(v, Var) and v in active:
+            cts[v] = _add(cts.get(v), ct)
+    for eqn in reversed(program.eqns):
+        ct = cts.pop(eqn.out, None)
+        if ct is None:
+            continue
+        args = [env[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
+        for i, atom in enumerate(eqn.inputs):
+            if isinstance(atom, Var) and atom in active:
+                rule = eqn.prim.vjp[i]
+                ct_in = rule(ct, env[eqn.out], *args, **eqn.params) if rule is not None else None
+                if ct_in is not None:
+                    cts[atom] = _add(cts.get(atom), ct_in)
+    return [cts.get(v) for v in program.invars]
+
+
+def _materialize(x):
+    """Top-level results are ordinary writable arrays, never broadcast views."""
+    return np.array(x) if isinstance(x, np.ndarray) and not x.flags.writeable else x
+
+
+def _zeros(aval):
+    return np.zeros(aval.shape, aval.dtype if is_float(aval.dtype) else float0)
+
+
+def _trace_with_aux(f, primals, has_aux: bool, name: str):
+    """Trace ``f``; return (program, out_tree, aux_tree) where program's outputs are the
+    flattened output followed by the flattened aux."""
+    trees = {}
+
+    def flat_f(*args):
+        result = f(*args)
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError(f"{name} with has_aux=True needs a function returning (output, aux), "
+                                f"got {type(result).__name__}")
+            out, aux = result
+        else:
+            out, aux = result, None
+        out_leaves, trees["out"] = tree.flatten(out)
+        aux_leaves, trees["aux"] = tree.flatten(aux)
+        trees["n_out"] = len(out_leaves)
+        return out_leaves + aux_leaves
+
+    program = trace_to_program(flat_f, primals, name)
+    return program, trees["out"], trees["aux"], trees["n_out"]
+
+
+def vjp(f: Callable, *primals: Any, has_aux: bool = False):
+    """``(f(*primals), pullback)`` where ``pullback(cotangent)`` returns the cotangents of the
+    primals (a tuple, one per primal): the vector-Jacobian product.
+
+    >>> import numpy as np, micrograd as mg
+    >>> out, pullback = mg.vjp(lambda x: x * np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    >>> pullback(np.array([1.0, 1.0]))
+    (array([1., 2.]),)
+    """
+    program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, "vjp")
+    env: dict = {}
+    flat_primals = [x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x) for x in tree.leaves(primals)]
+    results = [_materialize(r) for r in eval_program(program, flat_primals, env)]
+    out = tree.unflatten(out_tree, results[:n_out])
+    out_avals = program.out_avals[:n_out]
+
+    def pullback(cotangent: Any) -> tuple:
+        flat_cts, ct_tree = tree.flatten(cotangent)
+        if ct_tree != out_tree:
+            raise ValueError(f"vjp: the cotangent's structure {ct_tree} differs from the output's {out_tree}")
+        cts = []
+        for i, (ct, aval) in enumerate(zip(flat_cts, out_avals)):
+            if np.shape(ct) != aval.shape:
+                raise ValueError(f"vjp: cotangent {i} has shape {np.shape(ct)} but the output has shape {aval.shape}")
+            cts.append(ct if isinstance(ct, Tracer) else np.asarray(ct, aval.dtype))
+        in_cts = backward_pass(program, env, cts + [None] * (len(program.outvars) - n_out))
+        in_cts = [_zeros(v.aval) if ct is None else _materialize(ct) for ct, v in zip(in_cts, program.invars)]
+        return tree.unflatten(program.in_tree, in_cts)
+
+    if has_aux:
+        return out, pullback, tree.unflatten(aux_tree, results[n_out:])
+    return out, pullback
+
+
+def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{name}: argnums={argnums!r} is out of range for a call with {nargs} positional "
+                             f"argument{'s' if nargs != 1 else ''}")
+    return tuple(n % nargs for n in nums)
+
+
+def _check_differentiable(args: Sequence[Any], nums: Sequence[int], name: str) -> None:
+    for n in nums:
+        for leaf in tree.leaves(args[n]):
+            dtype = leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
+            if not is_float(dtype):
+                raise TypeError(
+                    f"{name} needs float inputs, but argument {n} has dtype {dtype}: integer and bool values "
+                    f"have no derivative. Pass floats (e.g. np.asarray(x, float)), or leave the argument out "
+                    f"of argnums.")
+
+
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """A function returning ``(f(*args), gradient)``; with ``has_aux``, ``((value, aux), gradient)``.
+
+    ``f`` must return a single-element float array (a scalar). The gradient has the structure of
+    the argument ``argnums`` names, or is a tuple of such when ``argnums`` is a tuple.
+
+    >>> import numpy as np, micrograd as mg
+    >>> mg.value_and_grad(lambda x: x ** 2)(np.array([1.0]))
+    (array([1.]), array([2.]))
+    """
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any):
+        name = f"grad({getattr(f, '__name__', 'f')})"
+        nums = _argnums_tuple(argnums, len(args), name)
+        _check_differentiable(args, nums, name)
+
+        def f_of_selected(*selected):
+            full = list(args)
+            for n, value in zip(nums, selected):
+                full[n] = value
+            return f(*full, **kwargs)
+
+        out, pullback, aux = vjp(f_of_selected, *(args[n] for n in nums), has_aux=True) if has_aux else \
+            (*vjp(f_of_selected, *(args[n] for n in nums)), None)
+        leaves = [aval_of(leaf) for leaf in tree.leaves(out)]
+        if len(leaves) != 1 or leaves[0].size != 1 or not is_float(leaves[0].dtype):
+            got = ", ".join(map(repr, leaves)) or "nothing"
+            raise TypeError(
+                f"{name} needs a function returning one float scalar (an array with exactly one element), "
+                f"but it returned {got}. For non-scalar outputs use mg.jacrev(f) for the Jacobian, or "
+                f"mg.vjp(f, x) for vector-Jacobian products.")
+        grads = pullback(tree.unflatten(tree.structure(out), [np.ones(leaves[0].shape, leaves[0].dtype)]))
+        grads = grads[0] if isinstance(argnums, int) else grads
+        return ((out, aux) if has_aux else out), grads
+
+    return value_and_grad_f
+
+
+def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar-valued ``f`` with respect to argument ``argnums``.
+
+    >>> import numpy as np, micrograd as mg
+    >>> mg.grad(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([ 3., 12.])
+    >>> mg.grad(mg.grad(mg.grad(np.sin)))(0.0)  # -cos(0)
+    array(-1.)
+    """
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any):
+        value, grads = value_and_grad_f(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    return grad_f
+
+
+def chain(*fs: Callable) -> Callable:
+    """The gradient of ``fs[0](fs[1](...fs[-1](x)))`` by the explicit chain rule: the gradient of
+    the outermost function at the inner value, pulled back through each inner function's
+    vector-Jacobian product in turn. Equal to ``grad(lambda x: g(f(x)))`` to rounding.
+
+    >>> import numpy as np, micrograd as mg
+    >>> g, f = (lambda y: np.sum(y ** 2)), (lambda x: 3 * x)
+    >>> mg.chain(g, f)(np.array([1.0, 2.0]))  # d/dx sum(9 x^2) = 18 x
+    array([18., 36.])
+    """
+    if not fs:
+        raise TypeError("chain needs at least one function")
+    outer, inner = fs[0], fs[1:]
+
+    def chained(x: Any):
+        pullbacks = []
+        for f in reversed(inner):
+            x, pullback = vjp(f, x)
+            pullbacks.append(pullback)
+        ct = grad(outer)(x)
+        for pullback in reversed(pullbacks):
+            (ct,) = pullback(ct)
+        return ct
+
+    return chained
