@@ -146,5 +146,5 @@ def format_program(program: Program) -> str:
         args = " ".join(name(a) for a in eqn.inputs)
         lines.append(f"    {typed(eqn.out)} = {eqn.prim.name}{params} {args}")
     outs = " ".join(name(a) for a in program.outvars)
-    header = " ".join(typed(c) for c in consts)
-    return "\n".join([f"{{ lambda {header} ; {ins}. let", *lines, f"  in ({outs}) }}"])
+    header = "".join(typed(c) + " " for c in consts)
+    return "\n".join([f"{{ lambda {header}; {ins}. let", *lines, f"  in ({outs}) }}"])

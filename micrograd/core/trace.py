@@ -151,7 +151,11 @@ def bind(prim, *args: Any, **params: Any) -> Any:
         if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
             top = a._trace
     if top is None:
-        return prim.impl(*args, **params)
+        try:
+            return prim.impl(*args, **params)
+        except (ValueError, IndexError, TypeError):
+            prim.shape(*map(aval_of, args), **params)  # raises micrograd's clearer error, if it has one
+            raise
     if not top.active:
         raise LeakedTracer.error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process(prim, args, params)

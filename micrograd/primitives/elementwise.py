@@ -58,7 +58,7 @@ def _ties(a, b):
 
 def _log_or_zero(x):
     """log(x), with 0 where x == 0 (where x**y's derivative in y multiplies it by 0 anyway)."""
-    return log(select(eq(x, 0), np.ones((), x.dtype), x))
+    return log(select(eq(x, np.zeros((), x.dtype)), np.ones((), x.dtype), x))
 
 
 neg = elementwise("neg", np.negative, lambda t, out, x: -t)

@@ -10,6 +10,7 @@ import numpy as np
 from ..core.errors import ShapeError, with_location
 from ..core.ir import Aval
 from ..core.primitive import PerOperand, Primitive
+from . import shape as _shape  # circular (shape uses gather); only read at call time
 
 
 class Index:
@@ -88,4 +89,6 @@ scatter_add = Primitive(
     "scatter_add", _scatter_add_impl, _scatter_add_shape,
     jvp=PerOperand(lambda i: None if i else (
         lambda t, out, u, *arrays, shape, index: scatter_add(t, *arrays, shape=shape, index=index))),
-    vjp=PerOperand(lambda i: None if i else (lambda ct, out, u, *arrays, shape, index: gather(ct, *arrays, index=index))))
+    # updates may broadcast against the indexed places: sum the cotangent back down to their shape
+    vjp=PerOperand(lambda i: None if i else (
+        lambda ct, out, u, *arrays, shape, index: _shape.sum_to(gather(ct, *arrays, index=index), u.shape))))

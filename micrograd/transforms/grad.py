@@ -57,8 +57,10 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
 
 
 def _materialize(x):
-    """Top-level results are ordinary writable arrays, never broadcast views."""
-    return np.array(x) if isinstance(x, np.ndarray) and not x.flags.writeable else x
+    """Top-level results are ordinary writable arrays: never NumPy scalars or broadcast views."""
+    if isinstance(x, Tracer):
+        return x
+    return np.array(x) if not isinstance(x, np.ndarray) or not x.flags.writeable else x
 
 
 def _zeros(aval):
@@ -97,7 +99,12 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     >>> pullback(np.array([1.0, 1.0]))
     (array([1., 2.]),)
     """
-    program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, "vjp")
+    return traced_vjp(f, primals, has_aux, "vjp")
+
+
+def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
+    """:func:`vjp`, with ``name`` (the transform the user called) for error messages."""
+    program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, name)
     env: dict = {}
     flat_primals = [x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x) for x in tree.leaves(primals)]
     results = [_materialize(r) for r in eval_program(program, flat_primals, env)]
@@ -164,8 +171,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                 full[n] = value
             return f(*full, **kwargs)
 
-        out, pullback, aux = vjp(f_of_selected, *(args[n] for n in nums), has_aux=True) if has_aux else \
-            (*vjp(f_of_selected, *(args[n] for n in nums)), None)
+        out, pullback, *aux = traced_vjp(f_of_selected, [args[n] for n in nums], has_aux, name)
         leaves = [aval_of(leaf) for leaf in tree.leaves(out)]
         if len(leaves) != 1 or leaves[0].size != 1 or not is_float(leaves[0].dtype):
             got = ", ".join(map(repr, leaves)) or "nothing"
@@ -175,7 +181,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
                 f"mg.vjp(f, x) for vector-Jacobian products.")
         grads = pullback(tree.unflatten(tree.structure(out), [np.ones(leaves[0].shape, leaves[0].dtype)]))
         grads = grads[0] if isinstance(argnums, int) else grads
-        return ((out, aux) if has_aux else out), grads
+        return ((out, aux[0]) if has_aux else out), grads
 
     return value_and_grad_f
 

@@ -13,7 +13,7 @@ def make_ir(f: Callable) -> Callable[..., Program]:
 
     >>> import numpy as np, micrograd as mg
     >>> print(mg.make_ir(lambda x: np.sum(np.tanh(x)))(np.zeros(3)))
-    { lambda  ; a:f64[3]. let
+    { lambda ; a:f64[3]. let
         b:f64[3] = tanh a
         c:f64[] = reduce_sum[axes=(0,)] b
       in (c) }
