@@ -13,8 +13,6 @@ True
 """
 from __future__ import annotations
 
-import builtins
-import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -734,4 +732,3 @@ def install_array_methods(cls: type) -> None:
 
 
 install_array_methods(Tracer)
-del operator, builtins

@@ -45,6 +45,8 @@ class Aval:
 
 
 def aval_of(x: Any) -> Aval:
+    if isinstance(x, Aval):
+        return x
     aval = getattr(x, "aval", None)
     if isinstance(aval, Aval):
         return aval

@@ -78,15 +78,14 @@ class Trace:
         self._consts: dict[int, Const] = {}
 
     def new_input(self, aval: Aval) -> Tracer:
-        tracer = IRTracer(self, aval, Var(aval))
-        return tracer
+        return IRTracer(self, aval, Var(aval))
 
     def atom(self, x: Any) -> Var | Const:
         """The program operand for ``x``: its variable if it is ours, else a constant."""
         if isinstance(x, IRTracer) and x._trace is self:
             return x.var
         if isinstance(x, Tracer) and not x._trace.active:
-            raise LeakedTracer.error(x)
+            raise _leaked(x)
         const = self._consts.get(id(x))
         if const is None:
             if not isinstance(x, (Tracer, np.ndarray)):
@@ -113,13 +112,11 @@ class IRTracer(Tracer):
         self.var = var
 
 
-class LeakedTracer:
-    @staticmethod
-    def error(tracer: Tracer) -> LeakedTracerError:
-        return LeakedTracerError(with_location(
-            f"a traced value {tracer.aval} of {tracer._trace.name} was used after {tracer._trace.name} "
-            "returned (was it stored in a global or an outer variable?). Return it from the function "
-            "instead."))
+def _leaked(tracer: Tracer) -> LeakedTracerError:
+    return LeakedTracerError(with_location(
+        f"a traced value {tracer.aval} of {tracer._trace.name} was used after {tracer._trace.name} "
+        "returned (was it stored in a global or an outer variable?). Return it from the function "
+        "instead."))
 
 
 _local = threading.local()
@@ -157,7 +154,7 @@ def bind(prim, *args: Any, **params: Any) -> Any:
             prim.shape(*map(aval_of, args), **params)  # raises micrograd's clearer error, if it has one
             raise
     if not top.active:
-        raise LeakedTracer.error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
+        raise _leaked(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process(prim, args, params)
 
 
