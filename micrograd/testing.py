@@ -12,6 +12,7 @@ import numpy as np
 from .core import tree
 from .core.dtypes import is_float
 from .transforms.grad import vjp
+from .transforms.jvp import jvp
 
 
 def _as_float64(x):
@@ -41,46 +42,80 @@ def numerical_vjp(f: Callable, args: Sequence[Any], cotangent: Any, eps: float) 
     return grads
 
 
+def _check_fwd(f, args, eps, atol, rtol, order_label, rng):
+    tangents = tree.map(lambda a: rng.standard_normal(np.shape(a)) if is_float(np.asarray(a).dtype)
+                        else np.zeros(np.shape(a)), args)
+    _, analytic = jvp(f, args, tangents)
+
+    def shifted(sign):
+        moved = tree.map(lambda a, t: a + sign * eps * t if is_float(np.asarray(a).dtype) else a, args, tangents)
+        return tree.leaves(f(*moved))
+
+    numeric = [(np.asarray(hi, np.float64) - np.asarray(lo, np.float64)) / (2 * eps)
+               for hi, lo in zip(shifted(1), shifted(-1))]
+    for n, (a, e) in enumerate(zip(tree.leaves(analytic), numeric)):
+        if not is_float(np.asarray(a).dtype):
+            continue
+        _assert_close(np.asarray(a, np.float64), e, atol, rtol,
+                      f"{order_label} forward-mode derivative (jvp) of output leaf {n}")
+    return tangents
+
+
 def _check_rev(f, args, eps, atol, rtol, order_label, rng):
     out, pullback = vjp(f, *args)
     cotangent = tree.map(lambda o: rng.standard_normal(np.shape(o)), out)
     analytic = tree.leaves(pullback(cotangent))
     numeric = numerical_vjp(f, args, cotangent, eps)
     for n, (a, e) in enumerate(zip(analytic, numeric)):
-        if not is_float(np.asarray(a).dtype):
-            continue
-        a = np.asarray(a, np.float64)
-        err = np.abs(a - e) - (atol + rtol * np.abs(e))
-        if err.size and np.max(err) > 0:
-            worst = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape)) if err.ndim else ()
-            raise AssertionError(
-                f"{order_label} reverse-mode derivative of input leaf {n} disagrees with central differences "
-                f"at element {worst}: micrograd {float(a[worst])!r}, numerical {float(e[worst])!r} "
-                f"(atol={atol}, rtol={rtol})")
+        if is_float(np.asarray(a).dtype):
+            _assert_close(np.asarray(a, np.float64), e, atol, rtol,
+                          f"{order_label} reverse-mode derivative (vjp) of input leaf {n}")
     return cotangent
 
 
-def check_grads(f: Callable, args: Sequence[Any], order: int = 2, modes: Sequence[str] = ("rev",),
+def _assert_close(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, what: str) -> None:
+    err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if err.size and not np.max(err) <= 0:
+        worst = tuple(int(i) for i in np.unravel_index(np.nanargmax(np.where(np.isnan(err), np.inf, err)), err.shape))
+        raise AssertionError(
+            f"{what} disagrees with central differences at element {worst}: micrograd "
+            f"{float(analytic[worst])!r}, numerical {float(numeric[worst])!r} (atol={atol}, rtol={rtol})")
+
+
+def check_grads(f: Callable, args: Sequence[Any], order: int = 2, modes: Sequence[str] = ("fwd", "rev"),
                 eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-5, seed: int = 0) -> None:
     """Check ``f``'s derivatives at ``args`` against central differences in float64, up to
-    ``order``. Raises an AssertionError naming the order, the input and the worst element.
+    ``order``, in forward mode (``jvp``) and reverse mode (``vjp``). Raises an AssertionError
+    naming the order, the mode, the input or output and the worst element.
 
-    Each order differentiates the previous order's pullback, so order 2 checks the derivative
-    of the vector-Jacobian product (what a Hessian-vector product uses).
+    Each order differentiates the previous order's derivative in the same mode: order 2 in
+    reverse mode checks the derivative of the vector-Jacobian product, in forward mode that of
+    the Jacobian-vector product.
     """
-    rng = np.random.default_rng(seed)
-    args = tuple(tree.map(_as_float64, a) for a in args)
-    unknown = set(modes) - {"rev"}
+    unknown = set(modes) - {"fwd", "rev"}
     if unknown:
-        raise ValueError(f"check_grads: unknown modes {sorted(unknown)}; available: 'rev'")
-    for k in range(1, order + 1):
-        label = {1: "first-order", 2: "second-order", 3: "third-order"}.get(k, f"order-{k}")
-        cotangent = _check_rev(f, args, eps, atol, rtol, label, rng)
-        if k < order:
-            f = _pulled_back(f, cotangent)
+        raise ValueError(f"check_grads: unknown modes {sorted(unknown)}; use 'fwd' and/or 'rev'")
+    args = tuple(tree.map(_as_float64, a) for a in args)
+    for mode in modes:
+        rng = np.random.default_rng(seed)
+        g = f
+        for k in range(1, order + 1):
+            label = {1: "first-order", 2: "second-order", 3: "third-order"}.get(k, f"order-{k}")
+            if mode == "rev":
+                cotangent = _check_rev(g, args, eps, atol, rtol, label, rng)
+                g = _pulled_back(g, cotangent)
+            else:
+                tangents = _check_fwd(g, args, eps, atol, rtol, label, rng)
+                g = _pushed_forward(g, tangents)
 
 
 def _pulled_back(f: Callable, cotangent: Any) -> Callable:
     def pullback_of_f(*args):
         return vjp(f, *args)[1](cotangent)
     return pullback_of_f
+
+
+def _pushed_forward(f: Callable, tangents: Any) -> Callable:
+    def pushforward_of_f(*args):
+        return jvp(f, args, tangents)[1]
+    return pushforward_of_f

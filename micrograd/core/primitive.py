@@ -7,6 +7,8 @@
            whose results are summed; or one callable ``rule(tangents, out, *args, **params)``
            taking all tangents (``None`` for zero) when the inputs do not separate
 ``vjp``    reverse mode: one map per input, ``rule(cotangent, out, *args, **params)``
+``batch``  vmap: ``rule(args, dims, **params) -> (out, out_dim)`` where ``dims[i]`` is the batch
+           axis of ``args[i]`` (``None``: not batched); it moves the batch into the primitive
 =========  ================================================================================
 
 A rule of ``None`` means the input has no derivative (integer indices, a condition) and a rule
@@ -37,9 +39,10 @@ class PerOperand:
 class Primitive:
     def __init__(self, name: str, impl: Callable, shape: Callable, *,
                  jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
-                 vjp: Sequence[Rule | None] | PerOperand | None = None):
+                 vjp: Sequence[Rule | None] | PerOperand | None = None,
+                 batch: Rule | None = None):
         self.name, self.impl, self.shape = name, impl, shape
-        self.jvp, self.vjp = jvp, vjp
+        self.jvp, self.vjp, self.batch = jvp, vjp, batch
         PRIMITIVES[name] = self
 
     def __call__(self, *args: Any, **params: Any) -> Any:

@@ -42,9 +42,24 @@ def elementwise(name: str, impl, *linear_maps, out_dtype=None) -> Primitive:
             return None if ct_in is None else _shape.sum_to(ct_in, args[i].shape)
         return vjp
 
-    return Primitive(name, impl, shape,
+    def batch(args, dims, **params):
+        # batch axes first, and batched operands padded to the output's rank so that NumPy's
+        # right-aligned broadcasting lines their other axes up with the unbatched operands
+        rank = max(a.ndim - (d is not None) for a, d in zip(args, dims))
+        moved = []
+        for a, d in zip(args, dims):
+            if d is not None:
+                a = _shape.move_axis(a, d, 0)
+                if a.ndim - 1 < rank:
+                    a = _shape.reshape(a, shape=a.shape[:1] + (1,) * (rank - a.ndim + 1) + a.shape[1:])
+            moved.append(a)
+        return prim(*moved, **params), 0
+
+    prim = Primitive(name, impl, shape,
                      jvp=tuple(r and jvp_rule(r) for r in linear_maps) or None,
-                     vjp=tuple(r and vjp_rule(r, i) for i, r in enumerate(linear_maps)) or None)
+                     vjp=tuple(r and vjp_rule(r, i) for i, r in enumerate(linear_maps)) or None,
+                     batch=batch)
+    return prim
 
 
 def _zero(t):
@@ -112,6 +127,8 @@ cast = Primitive(
     lambda x, dtype: Aval(x.shape, dtype),
     jvp=(lambda t, out, x, dtype: cast(t, dtype=dtype) if _is_float(dtype) else None,),
     vjp=(lambda ct, out, x, dtype: cast(ct, dtype=x.dtype) if _is_float(x.dtype) else None,))
+cast.batch = _shape.keep_batch_dim(cast)
 
 # The identity whose derivative is zero: it has no rules, so nothing flows through it.
 stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=(None,), jvp=(None,))
+stop_gradient.batch = _shape.keep_batch_dim(stop_gradient)

@@ -92,3 +92,54 @@ scatter_add = Primitive(
     # updates may broadcast against the indexed places: sum the cotangent back down to their shape
     vjp=PerOperand(lambda i: None if i else (
         lambda ct, out, u, *arrays, shape, index: _shape.sum_to(gather(ct, *arrays, index=index), u.shape))))
+
+
+# --- batching -------------------------------------------------------------------------------------
+# With only ``x`` batched, a leading full slice keeps the batch axis; NumPy puts it first unless the
+# advanced indices (arrays, and ints beside them) are not adjacent, in which case their broadcast
+# axes come first. With batched index arrays, an ``arange`` over the batch joins the advanced
+# indices, so the batch axis comes first either way.
+
+def _advanced_first(items) -> bool:
+    if Index.ARRAY not in items:
+        return False
+    places = [k for k, i in enumerate(items) if i == Index.ARRAY or isinstance(i, int)]
+    return places != list(range(places[0], places[-1] + 1))
+
+
+def _batched_index(index: Index, arrays, dims, size):
+    """(index, arrays) that select batch element b of x for batch element b of the arrays."""
+    rank = max(a.ndim - (d is not None) for a, d in zip(arrays, dims))
+    moved = []
+    for a, d in zip(arrays, dims):
+        if d is not None:
+            a = _shape.move_axis(a, d, 0)
+            a = _shape.reshape(a, shape=a.shape[:1] + (1,) * (rank - a.ndim + 1) + a.shape[1:])
+        moved.append(a)
+    batch_arange = np.arange(size).reshape((size,) + (1,) * rank)
+    return Index((Index.ARRAY,) + index.items), [batch_arange] + moved
+
+
+def _gather_batch(args, dims, index):
+    (x, *arrays), (x_dim, *array_dims) = args, dims
+    if all(d is None for d in array_dims):
+        out = gather(_shape.move_axis(x, x_dim, 0), *arrays, index=Index((slice(None),) + index.items))
+        return out, (max(a.ndim for a in arrays) if _advanced_first(index.items) else 0)
+    size = _shape.batch_size(args, dims)
+    new_index, new_arrays = _batched_index(index, arrays, array_dims, size)
+    return gather(_shape.batch_to_front(x, x_dim, size), *new_arrays, index=new_index), 0
+
+
+def _scatter_add_batch(args, dims, shape, index):
+    (u, *arrays), (u_dim, *array_dims) = args, dims
+    size = _shape.batch_size(args, dims)
+    if all(d is None for d in array_dims):
+        at = max(a.ndim for a in arrays) if _advanced_first(index.items) else 0
+        u = _shape.move_axis(u, u_dim, at)
+        return scatter_add(u, *arrays, shape=(size,) + shape, index=Index((slice(None),) + index.items)), 0
+    new_index, new_arrays = _batched_index(index, arrays, array_dims, size)
+    return scatter_add(_shape.batch_to_front(u, u_dim, size), *new_arrays, shape=(size,) + shape, index=new_index), 0
+
+
+gather.batch = _gather_batch
+scatter_add.batch = _scatter_add_batch

@@ -10,6 +10,12 @@ from . import elementwise as _ew
 from . import shape as _shape
 
 
+def _batch_reduction(prim):
+    def batch(args, dims, axes):
+        return prim(_shape.move_axis(args[0], dims[0], 0), axes=tuple(a + 1 for a in axes)), 0
+    return batch
+
+
 def _reduced(x, axes) -> Aval:
     return Aval(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
 
@@ -24,6 +30,7 @@ reduce_sum = Primitive(
     "reduce_sum", lambda x, axes: np.sum(x, axis=axes), _reduced,
     jvp=(lambda t, out, x, axes: reduce_sum(t, axes=axes),),
     vjp=(lambda ct, out, x, axes: _unreduce(ct, x.shape, axes),))
+reduce_sum.batch = _batch_reduction(reduce_sum)
 
 
 def _share_among_ties(x, out, axes):
@@ -42,7 +49,9 @@ def _extremum(name, impl) -> Primitive:
         winners, count = _share_among_ties(x, out, axes)
         return _unreduce(ct / count, x.shape, axes) * winners
 
-    return Primitive(name, lambda x, axes: impl(x, axis=axes), _reduced, jvp=(jvp,), vjp=(vjp,))
+    prim = Primitive(name, lambda x, axes: impl(x, axis=axes), _reduced, jvp=(jvp,), vjp=(vjp,))
+    prim.batch = _batch_reduction(prim)
+    return prim
 
 
 reduce_max = _extremum("reduce_max", np.max)
@@ -53,5 +62,11 @@ def _arg_shape(x, axis):
     return Aval(x.shape[:axis] + x.shape[axis + 1:], np.intp)
 
 
-argmax = Primitive("argmax", lambda x, axis: np.argmax(x, axis=axis), _arg_shape, jvp=(None,), vjp=(None,))
-argmin = Primitive("argmin", lambda x, axis: np.argmin(x, axis=axis), _arg_shape, jvp=(None,), vjp=(None,))
+def _arg_extremum(name, impl) -> Primitive:
+    prim = Primitive(name, lambda x, axis: impl(x, axis=axis), _arg_shape, jvp=(None,), vjp=(None,))
+    prim.batch = lambda args, dims, axis: (prim(_shape.move_axis(args[0], dims[0], 0), axis=axis + 1), 0)
+    return prim
+
+
+argmax = _arg_extremum("argmax", np.argmax)
+argmin = _arg_extremum("argmin", np.argmin)

@@ -23,6 +23,30 @@ def sum_to(x, shape: tuple[int, ...]):
     return reshape(x, shape=shape) if x.shape != shape else x
 
 
+def move_axis(x, source: int, destination: int):
+    if source == destination:
+        return x
+    perm = [a for a in range(x.ndim) if a != source]
+    perm.insert(destination, source)
+    return transpose(x, perm=tuple(perm))
+
+
+def batch_to_front(x, dim: int | None, size: int):
+    """``x`` with its batch axis first; an unbatched ``x`` is repeated ``size`` times."""
+    if dim is None:
+        return broadcast_to(x, shape=(size,) + x.shape)
+    return move_axis(x, dim, 0)
+
+
+def batch_size(args, dims) -> int:
+    return next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+
+
+def keep_batch_dim(prim):
+    """The batch rule of a primitive that acts on each element on its own (one operand)."""
+    return lambda args, dims, **params: (prim(args[0], **params), dims[0])
+
+
 def _reshape_shape(x, shape):
     if int(np.prod(shape, dtype=np.int64)) != x.size:
         raise ShapeError(with_location(f"reshape: cannot reshape an array of shape {x.shape} into shape {shape}"))
@@ -32,7 +56,14 @@ def _reshape_shape(x, shape):
 reshape = Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), _reshape_shape,
     jvp=(lambda t, out, x, shape: reshape(t, shape=shape),),
-    vjp=(lambda ct, out, x, shape: reshape(ct, shape=x.shape),))
+    vjp=(lambda ct, out, x, shape: reshape(ct, shape=x.shape),),
+    batch=lambda args, dims, shape: (reshape(move_axis(args[0], dims[0], 0), shape=args[0].shape[dims[0]:][:1] + shape), 0))
+
+
+def _broadcast_batch(args, dims, shape):
+    x = move_axis(args[0], dims[0], 0)
+    aligned = reshape(x, shape=x.shape[:1] + (1,) * (len(shape) - (x.ndim - 1)) + x.shape[1:])
+    return broadcast_to(aligned, shape=x.shape[:1] + shape), 0
 
 
 def _broadcast_shape(x, shape):
@@ -47,13 +78,16 @@ def _broadcast_shape(x, shape):
 broadcast_to = Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_shape,
     jvp=(lambda t, out, x, shape: broadcast_to(t, shape=shape),),
-    vjp=(lambda ct, out, x, shape: sum_to(ct, x.shape),))
+    vjp=(lambda ct, out, x, shape: sum_to(ct, x.shape),),
+    batch=_broadcast_batch)
 
 transpose = Primitive(
     "transpose", lambda x, perm: np.transpose(x, perm),
     lambda x, perm: Aval(tuple(x.shape[p] for p in perm), x.dtype),
     jvp=(lambda t, out, x, perm: transpose(t, perm=perm),),
-    vjp=(lambda ct, out, x, perm: transpose(ct, perm=tuple(np.argsort(perm).tolist())),))
+    vjp=(lambda ct, out, x, perm: transpose(ct, perm=tuple(np.argsort(perm).tolist())),),
+    batch=lambda args, dims, perm: (
+        transpose(move_axis(args[0], dims[0], 0), perm=(0,) + tuple(p + 1 for p in perm)), 0))
 
 
 def _concatenate_shape(*xs, axis):
@@ -80,6 +114,11 @@ def _concatenate_vjp(i):
     return vjp
 
 
+def _concatenate_batch(xs, dims, axis):
+    size = batch_size(xs, dims)
+    return concatenate(*(batch_to_front(x, d, size) for x, d in zip(xs, dims)), axis=axis + 1), 0
+
+
 concatenate = Primitive(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis), _concatenate_shape,
-    jvp=_concatenate_jvp, vjp=PerOperand(_concatenate_vjp))
+    jvp=_concatenate_jvp, vjp=PerOperand(_concatenate_vjp), batch=_concatenate_batch)

@@ -1,0 +1,129 @@
+"""``vmap``: vectorize a function over a mapped axis of its arguments.
+
+The function is traced once on unbatched shapes; the program is then interpreted with values
+that carry a batch axis (or none, for unmapped values), applying each primitive's batch rule,
+which moves the batch axis into the primitive itself: a batch of matrix products is one matmul.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..core import tree
+from ..core.ir import Aval, Const, Program, Var, aval_of
+from ..core.trace import Tracer, bind, trace_to_program
+from ..primitives.shape import broadcast_to, move_axis
+from .grad import _materialize
+
+
+def batch_pass(program: Program, args: Sequence[Any], dims: Sequence[int | None]) -> tuple[list, list]:
+    """Outputs of ``program`` and where their batch axes are (``None``: not batched)."""
+    env: dict[Var, tuple[Any, int | None]] = {v: (a, d) for v, a, d in zip(program.invars, args, dims)}
+
+    def read(atom):
+        return (atom.value, None) if isinstance(atom, Const) else env[atom]
+
+    for eqn in program.eqns:
+        values, value_dims = zip(*map(read, eqn.inputs)) if eqn.inputs else ((), ())
+        if all(d is None for d in value_dims):
+            env[eqn.out] = bind(eqn.prim, *values, **eqn.params), None
+        else:
+            env[eqn.out] = eqn.prim.batch(values, value_dims, **eqn.params)
+    outs = [read(a) for a in program.outvars]
+    return [o for o, _ in outs], [d for _, d in outs]
+
+
+def _leaf_axes(axes: Any, args: tuple, what: str) -> list[int | None]:
+    """``in_axes`` as one entry per leaf of ``args``."""
+    if isinstance(axes, list):
+        axes = tuple(axes)
+    if isinstance(axes, tuple):
+        if len(axes) != len(args):
+            raise ValueError(f"vmap: {what} has {len(axes)} entries but the function was called with "
+                             f"{len(args)} positional argument{'s' if len(args) != 1 else ''}")
+        return [a for prefix, x in zip(axes, args) for a in _expand_prefix(prefix, x, what)]
+    return _expand_prefix(axes, args, what)
+
+
+def _expand_prefix(prefix: Any, x: Any, what: str) -> list[int | None]:
+    if isinstance(prefix, (int, type(None))):
+        return [prefix] * len(tree.leaves(x))
+    p_leaves, p_def = tree.flatten(prefix, is_leaf=lambda v: v is None)
+    try:
+        children = _children_like(p_def, x)
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(f"vmap: {what} entry {prefix!r} does not match the structure of its argument "
+                         f"{tree.structure(x)}") from None
+    out = []
+    for a, child in zip(p_leaves, children):
+        out += [a] * len(tree.leaves(child))
+    return out
+
+
+def _children_like(prefix_def: tree.TreeDef, x: Any) -> list[Any]:
+    """The subtrees of ``x`` at the leaves of the prefix structure ``prefix_def``."""
+    if prefix_def.node_class is None:
+        return [x]
+    if prefix_def.node_class is not type(x) and not (prefix_def.node_class in (tuple, list) and isinstance(x, (tuple, list))):
+        raise ValueError
+    children, node_def = tree.flatten(x, is_leaf=lambda v: v is not x)
+    if node_def.node_class is None or len(children) != len(prefix_def.children) or node_def.aux != prefix_def.aux:
+        raise ValueError
+    return [sub for c, d in zip(children, prefix_def.children) for sub in _children_like(d, c)]
+
+
+def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
+    """Vectorize ``f`` over axis ``in_axes`` of its arguments (``None``: not mapped), putting the
+    mapped axis of the results at ``out_axes``. ``in_axes`` may be an int, ``None``, or a tuple
+    with one entry per argument, each an int, ``None`` or a pytree prefix of the argument.
+
+    >>> import numpy as np, micrograd as mg
+    >>> mg.vmap(np.dot, in_axes=(0, None))(np.ones((3, 2)), np.array([1.0, 2.0]))
+    array([3., 3., 3.])
+    """
+    @functools.wraps(f)
+    def vmapped(*args: Any) -> Any:
+        flat_args, in_tree = tree.flatten(args)
+        flat_axes = _leaf_axes(in_axes, args, "in_axes")
+        size, sizes = None, []
+        unbatched, values, dims = [], [], []
+        for i, (x, axis) in enumerate(zip(flat_args, flat_axes)):
+            x = x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x)
+            if axis is not None:
+                if not -x.ndim <= axis < max(x.ndim, 1) or x.ndim == 0:
+                    raise ValueError(f"vmap: in_axes={axis} is out of range for argument leaf {i} of shape {x.shape}")
+                axis %= x.ndim
+                sizes.append((i, x.shape, axis))
+                size = x.shape[axis] if size is None else size
+                if x.shape[axis] != size:
+                    detail = ", ".join(f"leaf {j} of shape {s} has size {s[a]} along axis {a}" for j, s, a in sizes)
+                    raise ValueError(f"vmap: mapped axes have different sizes: {detail}")
+                unbatched.append(Aval(x.shape[:axis] + x.shape[axis + 1:], x.dtype))
+            else:
+                unbatched.append(aval_of(x))
+            values.append(x)
+            dims.append(axis)
+        if size is None:
+            raise ValueError("vmap: no argument is mapped (in_axes is None everywhere)")
+        program = trace_to_program(f, tree.unflatten(in_tree, unbatched), "vmap")
+        outs, out_dims = batch_pass(program, values, dims)
+        out_axes_flat = _expand_prefix(out_axes, tree.unflatten(program.out_tree, outs), "out_axes")
+        results = []
+        for out, d, target in zip(outs, out_dims, out_axes_flat):
+            if target is None:
+                if d is not None:
+                    raise ValueError(f"vmap: out_axes=None for an output of shape {np.shape(out)} that depends on the "
+                                     "mapped axis")
+                results.append(_materialize(out))
+                continue
+            if d is None:  # unmapped result: repeat it along the new axis
+                out, d = broadcast_to(out, shape=(size,) + aval_of(out).shape), 0
+            ndim = aval_of(out).ndim
+            if not -ndim <= target < ndim:
+                raise ValueError(f"vmap: out_axes={target} is out of range for an output of {ndim} dimensions")
+            results.append(_materialize(move_axis(out, d, target % ndim)))
+        return tree.unflatten(program.out_tree, results)
+
+    return vmapped
