@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import ShapeError, with_location
-from ..core.ir import Aval
+from ..core.ir import Aval, aval_of
 from ..core.primitive import PerOperand, Primitive
 from . import shape as _shape  # circular (shape uses gather); only read at call time
 
@@ -95,10 +95,12 @@ scatter_add = Primitive(
 
 
 # --- batching -------------------------------------------------------------------------------------
-# With only ``x`` batched, a leading full slice keeps the batch axis; NumPy puts it first unless the
-# advanced indices (arrays, and ints beside them) are not adjacent, in which case their broadcast
-# axes come first. With batched index arrays, an ``arange`` over the batch joins the advanced
-# indices, so the batch axis comes first either way.
+# NumPy keeps a block of adjacent advanced indices (arrays, and ints beside them) in place, but
+# puts their broadcast axes first when they are separated. With only ``x`` batched, a leading full
+# slice keeps the batch axis first unless the advanced indices are separated. With batched index
+# arrays, an ``arange`` over the batch joins the advanced indices: the result then has the batch
+# axis, then the advanced axes, then the sliced ones, and a transpose puts the advanced axes back
+# where NumPy has them without a batch.
 
 def _advanced_first(items) -> bool:
     if Index.ARRAY not in items:
@@ -107,8 +109,22 @@ def _advanced_first(items) -> bool:
     return places != list(range(places[0], places[-1] + 1))
 
 
+def _axes_before_advanced(items, ndim: int) -> int:
+    """How many result axes precede the advanced block in NumPy's unbatched result."""
+    if _advanced_first(items):
+        return 0
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    count = 0
+    for i in items:
+        if i == Index.ARRAY or isinstance(i, int):
+            break
+        count += ndim - consumed if i is Ellipsis else 1
+    return count
+
+
 def _batched_index(index: Index, arrays, dims, size):
-    """(index, arrays) that select batch element b of x for batch element b of the arrays."""
+    """(index, arrays, advanced rank) selecting batch element b of x for batch element b of the
+    arrays."""
     rank = max(a.ndim - (d is not None) for a, d in zip(arrays, dims))
     moved = []
     for a, d in zip(arrays, dims):
@@ -117,7 +133,14 @@ def _batched_index(index: Index, arrays, dims, size):
             a = _shape.reshape(a, shape=a.shape[:1] + (1,) * (rank - a.ndim + 1) + a.shape[1:])
         moved.append(a)
     batch_arange = np.arange(size).reshape((size,) + (1,) * rank)
-    return Index((Index.ARRAY,) + index.items), [batch_arange] + moved
+    return Index((Index.ARRAY,) + index.items), [batch_arange] + moved, rank
+
+
+def _advanced_back_in_place(ndim: int, rank: int, before: int) -> tuple[int, ...]:
+    """The permutation taking (batch, advanced..., sliced...) to (batch, sliced[:before],
+    advanced..., sliced[before:])."""
+    return ((0,) + tuple(range(1 + rank, 1 + rank + before)) + tuple(range(1, 1 + rank))
+            + tuple(range(1 + rank + before, ndim)))
 
 
 def _gather_batch(args, dims, index):
@@ -126,19 +149,29 @@ def _gather_batch(args, dims, index):
         out = gather(_shape.move_axis(x, x_dim, 0), *arrays, index=Index((slice(None),) + index.items))
         return out, (max(a.ndim for a in arrays) if _advanced_first(index.items) else 0)
     size = _shape.batch_size(args, dims)
-    new_index, new_arrays = _batched_index(index, arrays, array_dims, size)
-    return gather(_shape.batch_to_front(x, x_dim, size), *new_arrays, index=new_index), 0
+    new_index, new_arrays, rank = _batched_index(index, arrays, array_dims, size)
+    x = _shape.batch_to_front(x, x_dim, size)
+    out = gather(x, *new_arrays, index=new_index)
+    before = _axes_before_advanced(index.items, x.ndim - 1)
+    return (_shape.transpose(out, perm=_advanced_back_in_place(out.ndim, rank, before)) if before else out), 0
 
 
 def _scatter_add_batch(args, dims, shape, index):
     (u, *arrays), (u_dim, *array_dims) = args, dims
     size = _shape.batch_size(args, dims)
+    unbatched_arrays = [aval_of(a) if d is None else Aval(a.shape[:d] + a.shape[d + 1:], a.dtype)
+                        for a, d in zip(arrays, array_dims)]
+    gathered = _gathered_shape(shape, index, unbatched_arrays)
+    u = _shape.broadcast_batched(_shape.batch_to_front(u, u_dim, size), gathered)  # (size,) + gathered
     if all(d is None for d in array_dims):
         at = max(a.ndim for a in arrays) if _advanced_first(index.items) else 0
-        u = _shape.move_axis(u, u_dim, at)
-        return scatter_add(u, *arrays, shape=(size,) + shape, index=Index((slice(None),) + index.items)), 0
-    new_index, new_arrays = _batched_index(index, arrays, array_dims, size)
-    return scatter_add(_shape.batch_to_front(u, u_dim, size), *new_arrays, shape=(size,) + shape, index=new_index), 0
+        return scatter_add(_shape.move_axis(u, 0, at), *arrays, shape=(size,) + shape,
+                           index=Index((slice(None),) + index.items)), 0
+    new_index, new_arrays, rank = _batched_index(index, arrays, array_dims, size)
+    before = _axes_before_advanced(index.items, len(shape))
+    if before:  # into the batched layout: the inverse of putting the advanced axes back in place
+        u = _shape.transpose(u, perm=tuple(np.argsort(_advanced_back_in_place(u.ndim, rank, before)).tolist()))
+    return scatter_add(u, *new_arrays, shape=(size,) + shape, index=new_index), 0
 
 
 gather.batch = _gather_batch

@@ -60,10 +60,14 @@ reshape = Primitive(
     batch=lambda args, dims, shape: (reshape(move_axis(args[0], dims[0], 0), shape=args[0].shape[dims[0]:][:1] + shape), 0))
 
 
-def _broadcast_batch(args, dims, shape):
-    x = move_axis(args[0], dims[0], 0)
+def broadcast_batched(x, shape):
+    """Broadcast the axes after ``x``'s leading batch axis to ``shape``."""
     aligned = reshape(x, shape=x.shape[:1] + (1,) * (len(shape) - (x.ndim - 1)) + x.shape[1:])
-    return broadcast_to(aligned, shape=x.shape[:1] + shape), 0
+    return broadcast_to(aligned, shape=x.shape[:1] + shape)
+
+
+def _broadcast_batch(args, dims, shape):
+    return broadcast_batched(move_axis(args[0], dims[0], 0), shape), 0
 
 
 def _broadcast_shape(x, shape):
