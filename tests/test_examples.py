@@ -25,3 +25,15 @@ def test_mnist_example_learns(mnist_dir, capsys):
     losses = [float(line.split("loss ")[1].split()[0]) for line in out.splitlines() if line.startswith("epoch")]
     assert losses[1] < losses[0]
     assert accuracy > 0.85
+
+
+def test_higher_order_example(tmp_path, capsys):
+    module = run_example("higher_order.py", [])
+    curves = module["main"](["--out", str(tmp_path / "tanh.png")])
+    xs = __import__("numpy").linspace(-4, 4, 401)
+    for got, expected in zip(curves, module["tanh_closed_forms"](xs)):
+        assert abs(got - expected).max() < 1e-12
+    h, closed = module["hessian_demo"]()
+    assert abs(h - closed).max() < 1e-12
+    assert len(module["per_example_gradient_norms"]()) == 6
+    assert "Hessian" in capsys.readouterr().out
