@@ -13,9 +13,10 @@ from .core.ir import Program  # noqa: E402
 from .core.trace import eval_program  # noqa: E402
 from .transforms.grad import chain, grad, value_and_grad, vjp  # noqa: E402
 from .transforms.jacobians import hessian, jacfwd, jacrev  # noqa: E402
+from .transforms.jit import jit  # noqa: E402
 from .transforms.jvp import jvp, linearize  # noqa: E402
 from .transforms.make_ir import make_ir  # noqa: E402
 from .transforms.vmap import vmap  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
-           "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError"]
+           "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError"]

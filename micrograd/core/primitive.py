@@ -9,6 +9,9 @@
 ``vjp``    reverse mode: one map per input, ``rule(cotangent, out, *args, **params)``
 ``batch``  vmap: ``rule(args, dims, **params) -> (out, out_dim)`` where ``dims[i]`` is the batch
            axis of ``args[i]`` (``None``: not batched); it moves the batch into the primitive
+``lower``  for elementwise primitives, the scalar code one element becomes inside a compiled
+           loop: a template (``"({0} + {1})"``, ``{dt}`` names the dtype's constructor) or
+           ``rule(dt, *operand_code, **params)``; other primitives run their ``impl`` between loops
 =========  ================================================================================
 
 A rule of ``None`` means the input has no derivative (integer indices, a condition) and a rule
@@ -40,9 +43,9 @@ class Primitive:
     def __init__(self, name: str, impl: Callable, shape: Callable, *,
                  jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
                  vjp: Sequence[Rule | None] | PerOperand | None = None,
-                 batch: Rule | None = None):
+                 batch: Rule | None = None, lower: str | Rule | None = None):
         self.name, self.impl, self.shape = name, impl, shape
-        self.jvp, self.vjp, self.batch = jvp, vjp, batch
+        self.jvp, self.vjp, self.batch, self.lower = jvp, vjp, batch, lower
         PRIMITIVES[name] = self
 
     def __call__(self, *args: Any, **params: Any) -> Any:

@@ -20,7 +20,7 @@ def broadcast_avals(name: str, avals) -> tuple[int, ...]:
         raise ShapeError(with_location(f"{name}: operands of shapes {shapes} do not broadcast together")) from None
 
 
-def elementwise(name: str, impl, *linear_maps, out_dtype=None) -> Primitive:
+def elementwise(name: str, impl, *linear_maps, lower, out_dtype=None) -> Primitive:
     def shape(*avals, **params):
         value_avals = avals[1:] if name == "select" else avals
         dtypes = {a.dtype for a in value_avals}
@@ -58,7 +58,7 @@ def elementwise(name: str, impl, *linear_maps, out_dtype=None) -> Primitive:
     prim = Primitive(name, impl, shape,
                      jvp=tuple(r and jvp_rule(r) for r in linear_maps) or None,
                      vjp=tuple(r and vjp_rule(r, i) for i, r in enumerate(linear_maps)) or None,
-                     batch=batch)
+                     batch=batch, lower=lower)
     return prim
 
 
@@ -76,24 +76,34 @@ def _log_or_zero(x):
     return log(select(eq(x, np.zeros((), x.dtype)), np.ones((), x.dtype), x))
 
 
-neg = elementwise("neg", np.negative, lambda t, out, x: -t)
-add = elementwise("add", np.add, lambda t, out, x, y: t, lambda t, out, x, y: t)
-sub = elementwise("sub", np.subtract, lambda t, out, x, y: t, lambda t, out, x, y: -t)
-mul = elementwise("mul", np.multiply, lambda t, out, x, y: t * y, lambda t, out, x, y: x * t)
-div = elementwise("div", np.true_divide, lambda t, out, x, y: t / y, lambda t, out, x, y: -(t * out) / y)
+neg = elementwise("neg", np.negative, lambda t, out, x: -t, lower="-{0}")
+add = elementwise("add", np.add, lambda t, out, x, y: t, lambda t, out, x, y: t, lower="({0} + {1})")
+sub = elementwise("sub", np.subtract, lambda t, out, x, y: t, lambda t, out, x, y: -t, lower="({0} - {1})")
+mul = elementwise("mul", np.multiply, lambda t, out, x, y: t * y, lambda t, out, x, y: x * t, lower="({0} * {1})")
+div = elementwise("div", np.true_divide, lambda t, out, x, y: t / y, lambda t, out, x, y: -(t * out) / y, lower="({0} / {1})")
 pow = elementwise("pow", np.power,  # noqa: A001
                   lambda t, out, x, y: t * (y * pow(x, y - 1)),
-                  lambda t, out, x, y: t * (out * _log_or_zero(x)))
+                  lambda t, out, x, y: t * (out * _log_or_zero(x)), lower="({0} ** {1})")
 pow_scalar = elementwise("pow_scalar", lambda x, p: np.power(x, np.asarray(p, x.dtype)),
-                         lambda t, out, x, p: None if p == 0 else t * (p * (x if p == 2 else pow_scalar(x, p=p - 1))))
-exp = elementwise("exp", np.exp, lambda t, out, x: t * out)
-log = elementwise("log", np.log, lambda t, out, x: t / x)
-log1p = elementwise("log1p", np.log1p, lambda t, out, x: t / (x + 1))
-expm1 = elementwise("expm1", np.expm1, lambda t, out, x: t * (out + 1))
-sqrt = elementwise("sqrt", np.sqrt, lambda t, out, x: t / (out * 2))
-sin = elementwise("sin", np.sin, lambda t, out, x: t * cos(x))
-cos = elementwise("cos", np.cos, lambda t, out, x: -(t * sin(x)))
-tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out))
+                         lambda t, out, x, p: None if p == 0 else t * (p * (x if p == 2 else pow_scalar(x, p=p - 1))),
+                         lower=lambda dt, x, p: _pow_scalar_code(dt, x, p))
+exp = elementwise("exp", np.exp, lambda t, out, x: t * out, lower="np.exp({0})")
+log = elementwise("log", np.log, lambda t, out, x: t / x, lower="np.log({0})")
+log1p = elementwise("log1p", np.log1p, lambda t, out, x: t / (x + 1), lower="np.log1p({0})")
+expm1 = elementwise("expm1", np.expm1, lambda t, out, x: t * (out + 1), lower="np.expm1({0})")
+sqrt = elementwise("sqrt", np.sqrt, lambda t, out, x: t / (out * 2), lower="np.sqrt({0})")
+sin = elementwise("sin", np.sin, lambda t, out, x: t * cos(x), lower="np.sin({0})")
+cos = elementwise("cos", np.cos, lambda t, out, x: -(t * sin(x)), lower="np.cos({0})")
+tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out), lower="np.tanh({0})")
+
+
+def _pow_scalar_code(dt: str, x: str, p) -> str:
+    """Scalar code for x ** p with the exponent typed like x (an untyped 2.0 would widen float32)."""
+    if p == int(p) and 0 <= p <= 4:
+        return f"{dt}(1)" if p == 0 else "(" + " * ".join([x] * int(p)) + ")"
+    if p == 0.5:
+        return f"np.sqrt({x})"
+    return f"({x} ** {dt}({p!r}))"
 
 
 def _logistic(x):
@@ -101,21 +111,22 @@ def _logistic(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-logistic = elementwise("logistic", _logistic, lambda t, out, x: t * (out * (1 - out)))
-abs = elementwise("abs", np.abs, lambda t, out, x: t * sign(x))  # noqa: A001
-sign = elementwise("sign", np.sign, None)
-maximum = elementwise("maximum", np.maximum, lambda t, out, x, y: t * _ties(x, y), lambda t, out, x, y: t * _ties(y, x))
-minimum = elementwise("minimum", np.minimum, lambda t, out, x, y: t * _ties(y, x), lambda t, out, x, y: t * _ties(x, y))
+logistic = elementwise("logistic", _logistic, lambda t, out, x: t * (out * (1 - out)),
+                       lower="(np.exp(min({0}, {dt}(0))) / ({dt}(1) + np.exp(-np.abs({0}))))")
+abs = elementwise("abs", np.abs, lambda t, out, x: t * sign(x), lower="np.abs({0})")  # noqa: A001
+sign = elementwise("sign", np.sign, None, lower="np.sign({0})")
+maximum = elementwise("maximum", np.maximum, lambda t, out, x, y: t * _ties(x, y), lambda t, out, x, y: t * _ties(y, x), lower="np.maximum({0}, {1})")
+minimum = elementwise("minimum", np.minimum, lambda t, out, x, y: t * _ties(y, x), lambda t, out, x, y: t * _ties(x, y), lower="np.minimum({0}, {1})")
 select = elementwise("select", np.where, None,
                      lambda t, out, c, a, b: select(c, t, _zero(t)),
-                     lambda t, out, c, a, b: select(c, _zero(t), t))
+                     lambda t, out, c, a, b: select(c, _zero(t), t), lower="({1} if {0} else {2})")
 
-lt = elementwise("lt", np.less, None, None, out_dtype=np.bool_)
-le = elementwise("le", np.less_equal, None, None, out_dtype=np.bool_)
-gt = elementwise("gt", np.greater, None, None, out_dtype=np.bool_)
-ge = elementwise("ge", np.greater_equal, None, None, out_dtype=np.bool_)
-eq = elementwise("eq", np.equal, None, None, out_dtype=np.bool_)
-ne = elementwise("ne", np.not_equal, None, None, out_dtype=np.bool_)
+lt = elementwise("lt", np.less, None, None, out_dtype=np.bool_, lower="({0} < {1})")
+le = elementwise("le", np.less_equal, None, None, out_dtype=np.bool_, lower="({0} <= {1})")
+gt = elementwise("gt", np.greater, None, None, out_dtype=np.bool_, lower="({0} > {1})")
+ge = elementwise("ge", np.greater_equal, None, None, out_dtype=np.bool_, lower="({0} >= {1})")
+eq = elementwise("eq", np.equal, None, None, out_dtype=np.bool_, lower="({0} == {1})")
+ne = elementwise("ne", np.not_equal, None, None, out_dtype=np.bool_, lower="({0} != {1})")
 
 
 def _is_float(dtype) -> bool:
@@ -124,11 +135,11 @@ def _is_float(dtype) -> bool:
 
 cast = Primitive(
     "cast", lambda x, dtype: np.asarray(x).astype(dtype, copy=False),
-    lambda x, dtype: Aval(x.shape, dtype),
+    lambda x, dtype: Aval(x.shape, dtype), lower=lambda dt, x, dtype: f"np.{np.dtype(dtype).name}({x})",
     jvp=(lambda t, out, x, dtype: cast(t, dtype=dtype) if _is_float(dtype) else None,),
     vjp=(lambda ct, out, x, dtype: cast(ct, dtype=x.dtype) if _is_float(x.dtype) else None,))
 cast.batch = _shape.keep_batch_dim(cast)
 
 # The identity whose derivative is zero: it has no rules, so nothing flows through it.
-stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=(None,), jvp=(None,))
+stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=(None,), jvp=(None,), lower="{0}")
 stop_gradient.batch = _shape.keep_batch_dim(stop_gradient)

@@ -1,0 +1,178 @@
+"""Compiling kernels with Numba, in a background thread, through a cache on disk.
+
+A lowered program starts running at once with each kernel's NumPy version; its first call
+hands the kernel's arguments to the compile thread, which compiles the kernel for exactly those
+argument types and then swaps it into the program's kernel table. So the first result never
+waits for a compiler, and programs speed up as their kernels arrive.
+
+On disk, each kernel is a module named by a hash of its source and of the micrograd, Numba and
+NumPy versions; Numba caches its machine code beside it. A second process running the same
+program imports the module and loads the machine code instead of compiling. Files are written
+to a temporary name and renamed, so a crash or two processes at once never leave half a file;
+an entry that fails to load is removed and compiled again, with a warning.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import warnings
+from typing import Any, Callable
+
+from .lower import Kernel
+
+DEFAULT_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+                             "micrograd", "jit")
+
+
+def cache_dir(setting: str | bool | None) -> str | None:
+    """Where kernels are cached: ``setting`` if it is a path, none if False; by default
+    ``$MICROGRAD_CACHE_DIR`` (empty: no disk cache), else ~/.cache/micrograd/jit."""
+    if setting is False:
+        return None
+    if isinstance(setting, (str, os.PathLike)):
+        return os.fspath(setting)
+    env = os.environ.get("MICROGRAD_CACHE_DIR")
+    if env is not None:
+        return env or None
+    return DEFAULT_CACHE
+
+
+class CompileError(RuntimeError):
+    """Numba could not compile a kernel (raised by ``jit(..., strict=True)``)."""
+
+
+def _versions() -> str:
+    import numba
+    import numpy
+
+    from .. import __version__
+    return f"micrograd {__version__} numba {numba.__version__} numpy {numpy.__version__}"
+
+
+def _write_atomically(path: str, text: str) -> None:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".py")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load_module(path: str, name: str):
+    """Import the kernel module at ``path`` (registered in sys.modules: Numba's cache needs to
+    find a function's module again)."""
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        module.CACHE = True
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
+
+
+def _forget(path: str) -> None:
+    """Remove a cached kernel and Numba's files for it."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    pycache = os.path.join(os.path.dirname(path), "__pycache__")
+    if os.path.isdir(pycache):
+        for entry in os.listdir(pycache):
+            if entry.startswith(stem + "."):
+                try:
+                    os.unlink(os.path.join(pycache, entry))
+                except OSError:
+                    pass
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
+    """A Numba dispatcher for ``kernel``, compiled for the types of ``args``."""
+    import hashlib
+
+    import numba
+
+    signature = tuple(numba.typeof(a) for a in args)
+    if cache is None:
+        namespace = {"CACHE": False}
+        exec(compile(kernel.source, f"<micrograd kernel {kernel.name}>", "exec"), namespace)
+        dispatcher = namespace[kernel.name]
+        dispatcher.compile(signature)
+        return dispatcher
+    digest = hashlib.sha256((kernel.source + _versions()).encode()).hexdigest()[:24]
+    stem = f"k_{digest}"
+    path = os.path.join(cache, stem + ".py")
+    source = kernel.source.replace(f"def {kernel.name}(", "def kernel(")
+    for attempt in (1, 2):
+        try:
+            if not os.path.exists(path):
+                _write_atomically(path, source)
+            dispatcher = _load_module(path, f"micrograd_kernel_{digest}").kernel
+            dispatcher.compile(signature)
+            return dispatcher
+        except Exception as e:  # noqa: BLE001 - a broken cache entry must never stop the program
+            if attempt == 2 or isinstance(e, numba.core.errors.TypingError):
+                raise
+            warnings.warn(f"micrograd.jit: the cached kernel {path} could not be loaded ({type(e).__name__}: {e}); "
+                          "compiling it again", RuntimeWarning, stacklevel=2)
+            _forget(path)
+            sys.modules.pop(f"micrograd_kernel_{digest}", None)
+    raise AssertionError("unreachable")
+
+
+class _Job:
+    __slots__ = ("kernel", "args", "install", "cache", "done")
+
+    def __init__(self, kernel, args, install, cache):
+        self.kernel, self.args, self.install, self.cache = kernel, args, install, cache
+        self.done = threading.Event()
+
+
+class Compiler:
+    """One background thread compiling kernels in the order they are first called."""
+
+    def __init__(self):
+        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, kernel: Kernel, args: tuple, install: Callable[[Any, Exception | None], None],
+               cache: str | None) -> _Job:
+        job = _Job(kernel, args, install, cache)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="micrograd-compiler", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        return job
+
+    def _work(self):
+        while True:
+            job = self._queue.get()
+            try:
+                compiled = compile_kernel(job.kernel, job.args, job.cache)
+                job.install(compiled, None)
+            except Exception as e:  # noqa: BLE001 - reported through install
+                job.install(None, e)
+            finally:
+                job.args = None
+                job.done.set()
+
+
+COMPILER = Compiler()

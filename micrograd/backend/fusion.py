@@ -1,0 +1,114 @@
+"""Fusion: group chains of elementwise operations (and the reductions that end them) into
+loop kernels, so that ``relu(x @ W + b)`` and its backward pass do not allocate an array per
+operation.
+
+A group has an iteration shape ``S``: its elementwise members all produce arrays of shape ``S``
+(their operands may broadcast up to it, which costs nothing in a loop), and its reductions sum,
+max or min values of shape ``S`` over some axes. An equation joins the group of an operand it
+consumes when the shapes fit; a group closes once anything outside it consumes one of its
+values, which keeps every group computable in one pass at the place of its last member.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.ir import Const, Eqn, Program, Var
+from ..primitives import reductions as red
+from ..primitives import shape as sh
+
+REDUCTIONS = {red.reduce_sum: "sum", red.reduce_max: "max", red.reduce_min: "min"}
+
+
+def is_elementwise(eqn: Eqn) -> bool:
+    return eqn.prim.lower is not None or eqn.prim is sh.broadcast_to
+
+
+@dataclass
+class Group:
+    shape: tuple[int, ...]
+    eqns: list[Eqn] = field(default_factory=list)
+    reduced: set = field(default_factory=set)  # outputs of member reductions
+    members: set = field(default_factory=set)  # every var a member defines
+    closed: bool = False
+
+    @property
+    def inputs(self) -> list:
+        seen, out = set(), []
+        for eqn in self.eqns:
+            for a in eqn.inputs:
+                key = id(a)
+                if (isinstance(a, Const) or a not in self.members) and key not in seen:
+                    seen.add(key)
+                    out.append(a)
+        return out
+
+
+@dataclass
+class Step:
+    """One step of a lowered program: a fused ``group``, or a single equation run as is."""
+    group: Group | None = None
+    eqn: Eqn | None = None
+    outputs: list = field(default_factory=list)  # for groups: the members used after the group
+
+
+def fuse(program: Program) -> list[Step]:
+    """Cut ``program`` into steps, in an order that respects every dependency."""
+    owner: dict[Var, Group] = {}
+    steps: list[Step] = []
+    open_groups: list[Group] = []
+
+    def consume_outside(atom):
+        group = owner.get(atom) if isinstance(atom, Var) else None
+        if group is not None:
+            group.closed = True
+
+    for eqn in program.eqns:
+        group = None
+        if is_elementwise(eqn) or eqn.prim in REDUCTIONS:
+            shape = eqn.inputs[0].aval.shape if eqn.prim in REDUCTIONS else eqn.out.aval.shape
+            group = _joinable(eqn, shape, owner)
+            if group is None:
+                group = Group(shape)
+                open_groups.append(group)
+                steps.append(Step(group=group))
+        for a in eqn.inputs:
+            if group is None or owner.get(a) is not group:
+                consume_outside(a)
+        if group is None:
+            steps.append(Step(eqn=eqn))
+            continue
+        group.eqns.append(eqn)
+        group.members.add(eqn.out)
+        owner[eqn.out] = group
+        if eqn.prim in REDUCTIONS:
+            group.reduced.add(eqn.out)
+    # a group runs where its last member is: move each group step there
+    order = {id(e): i for i, e in enumerate(program.eqns)}
+    steps.sort(key=lambda s: order[id(s.group.eqns[-1] if s.group else s.eqn)])
+    used_later = _uses_outside_groups(program, owner)
+    for step in steps:
+        if step.group is not None:
+            step.outputs = [e.out for e in step.group.eqns if e.out in used_later]
+    return steps
+
+
+def _joinable(eqn: Eqn, shape, owner) -> Group | None:
+    """The open group of one of ``eqn``'s operands that it may join, if any."""
+    for a in reversed(eqn.inputs):
+        group = owner.get(a) if isinstance(a, Var) else None
+        if group is None or group.closed or group.shape != shape or a in group.reduced:
+            continue
+        if any(owner.get(b) is group and b in group.reduced for b in eqn.inputs if isinstance(b, Var)):
+            continue  # a reduction's result is ready only after the loop
+        return group
+    return None
+
+
+def _uses_outside_groups(program: Program, owner) -> set:
+    used = {a for a in program.outvars if isinstance(a, Var)}
+    for eqn in program.eqns:
+        group = owner.get(eqn.out)
+        for a in eqn.inputs:
+            if isinstance(a, Var) and owner.get(a) is not None and owner.get(a) is not group:
+                used.add(a)
+    return used

@@ -1,0 +1,194 @@
+"""IR optimization passes. Each takes a Program and returns a new one computing the same
+outputs; :func:`optimize` runs them in order.
+
+>>> import numpy as np, micrograd as mg
+>>> program = mg.make_ir(lambda x: -(-x) * 1.0 + 0.0)(np.ones(3))
+>>> print(optimize(program))
+{ lambda ; a:f64[3]. let
+  in (a) }
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core.ir import Const, Eqn, Program, Var
+from ..primitives import elementwise as ew
+from ..primitives import shape as sh
+
+Atom = Any  # Var | Const
+
+
+def _rewrite(program: Program, visit: Callable[[Eqn], "Eqn | Atom | None"]) -> Program:
+    """Rebuild ``program``, letting ``visit`` replace each equation (its inputs already
+    substituted) by another equation, or by an existing atom (None keeps it)."""
+    subst: dict[Var, Atom] = {}
+
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    eqns = []
+    for eqn in program.eqns:
+        eqn = Eqn(eqn.prim, tuple(sub(a) for a in eqn.inputs), eqn.out, eqn.params, eqn.source)
+        result = visit(eqn)
+        if result is None or result is eqn:
+            eqns.append(eqn)
+        elif isinstance(result, Eqn):
+            eqns.append(result)
+            if result.out is not eqn.out:
+                subst[eqn.out] = result.out
+        else:
+            subst[eqn.out] = result
+    return Program(program.invars, eqns, [sub(a) for a in program.outvars], program.in_tree, program.out_tree)
+
+
+def dead_code_elimination(program: Program) -> Program:
+    """Drop equations whose results are never used (every primitive is pure)."""
+    live = {a for a in program.outvars if isinstance(a, Var)}
+    kept = []
+    for eqn in reversed(program.eqns):
+        if eqn.out in live:
+            kept.append(eqn)
+            live.update(a for a in eqn.inputs if isinstance(a, Var))
+    return Program(program.invars, kept[::-1], program.outvars, program.in_tree, program.out_tree)
+
+
+def _const_key(c: Const):
+    v = c.value
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return ("scalar", v.dtype.str, v.item())
+    return ("array", id(v))
+
+
+def common_subexpression_elimination(program: Program) -> Program:
+    """Compute each distinct (primitive, operands, parameters) once."""
+    seen: dict[tuple, Var] = {}
+
+    def visit(eqn):
+        key = (eqn.prim.name, tuple(a if isinstance(a, Var) else _const_key(a) for a in eqn.inputs),
+               tuple(sorted(eqn.params.items())))
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        if key in seen:
+            return seen[key]
+        seen[key] = eqn.out
+        return None
+
+    return _rewrite(program, visit)
+
+
+_FOLD_LIMIT = 4096  # larger constants are left to the program: folding them would only move memory
+
+
+def constant_folding(program: Program) -> Program:
+    """Evaluate equations whose operands are all constants (except broadcasts, which fused loops
+    read for free, and results too large to be worth storing)."""
+    def visit(eqn):
+        if not eqn.inputs or not all(isinstance(a, Const) and not _is_tracer(a.value) for a in eqn.inputs):
+            return None
+        if eqn.prim is sh.broadcast_to or eqn.out.aval.size > _FOLD_LIMIT:
+            return None
+        value = np.asarray(eqn.prim.impl(*(a.value for a in eqn.inputs), **eqn.params))
+        return Const(value, eqn.out.aval)
+
+    return _rewrite(program, visit)
+
+
+def _is_tracer(x) -> bool:
+    from ..core.trace import Tracer
+    return isinstance(x, Tracer)
+
+
+def _scalar_value(atom) -> float | None:
+    """The value of a constant whose elements are all equal (a scalar, or a broadcast one)."""
+    if not isinstance(atom, Const) or not isinstance(atom.value, np.ndarray):
+        return None
+    v = atom.value
+    if v.size and (v.ndim == 0 or all(s == 0 for s in v.strides)):
+        return v.flat[0].item()
+    return None
+
+
+def _same_type(atom, eqn) -> bool:
+    return atom.aval.shape == eqn.out.aval.shape and atom.aval.dtype == eqn.out.aval.dtype
+
+
+def _producer(eqns_by_out: dict, atom):
+    return eqns_by_out.get(atom) if isinstance(atom, Var) else None
+
+
+def algebraic_simplification(program: Program) -> Program:
+    """x*1, 1*x, x/1, x+0, 0+x, x-0, -(-x), cast to the same dtype, reshape to the same shape,
+    transpose of a transpose, reshape of a reshape, stop_gradient (for programs past
+    differentiation); and an elementwise operand that is a broadcast scalar constant becomes the
+    scalar (elementwise primitives broadcast it)."""
+    producers: dict[Var, Eqn] = {}
+
+    def visit(eqn):
+        prim, ins = eqn.prim, eqn.inputs
+        if prim in _ELEMENTWISE:
+            scalars = tuple(_scalar_constant(a, eqn) for a in ins)
+            if any(s is not None for s in scalars):
+                ins = tuple(a if s is None else s for a, s in zip(ins, scalars))
+                eqn = Eqn(prim, ins, eqn.out, eqn.params, eqn.source)
+        result = _identity(eqn, producers)
+        if result is None and isinstance(eqn, Eqn):
+            producers[eqn.out] = eqn
+        return result if result is not None else eqn
+
+    return _rewrite(program, visit)
+
+
+def _scalar_constant(atom, eqn):
+    value = _scalar_value(atom)
+    if value is None or atom.aval.ndim == 0:
+        return None
+    return Const(np.asarray(value, atom.aval.dtype), type(atom.aval)((), atom.aval.dtype))
+
+
+def _identity(eqn: Eqn, producers: dict):
+    prim, ins = eqn.prim, eqn.inputs
+    x = ins[0] if ins else None
+    if prim in (ew.mul,):
+        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
+            if _scalar_value(b) == 1 and _same_type(a, eqn):
+                return a
+    if prim is ew.div and _scalar_value(ins[1]) == 1 and _same_type(x, eqn):
+        return x
+    if prim is ew.add:
+        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
+            if _scalar_value(b) == 0 and _same_type(a, eqn):
+                return a
+    if prim is ew.sub and _scalar_value(ins[1]) == 0 and _same_type(x, eqn):
+        return x
+    inner = _producer(producers, x)
+    if prim is ew.neg and inner is not None and inner.prim is ew.neg:
+        return inner.inputs[0]
+    if prim is ew.stop_gradient or (prim in (ew.cast, sh.reshape, sh.broadcast_to) and _same_type(x, eqn)):
+        return x  # (a compiled program is past differentiation: stop_gradient is the identity)
+    if prim is sh.reshape and inner is not None and inner.prim is sh.reshape:
+        return Eqn(sh.reshape, inner.inputs, eqn.out, eqn.params, eqn.source)
+    if prim is sh.transpose:
+        if eqn.params["perm"] == tuple(range(len(eqn.params["perm"]))):
+            return x
+        if inner is not None and inner.prim is sh.transpose:
+            perm = tuple(inner.params["perm"][p] for p in eqn.params["perm"])
+            if perm == tuple(range(len(perm))):
+                return inner.inputs[0]
+            return Eqn(sh.transpose, inner.inputs, eqn.out, {"perm": perm}, eqn.source)
+    return None
+
+
+_ELEMENTWISE = {p for p in vars(ew).values() if getattr(p, "lower", None) is not None and p not in (ew.cast, ew.stop_gradient)}
+
+
+def optimize(program: Program) -> Program:
+    """Simplify, fold constants, share common subexpressions, drop dead code."""
+    program = algebraic_simplification(program)
+    program = constant_folding(program)
+    program = common_subexpression_elimination(program)
+    program = algebraic_simplification(program)
+    return dead_code_elimination(program)

@@ -1,0 +1,211 @@
+"""``jit``: trace once per signature, optimize the program, fuse it into loop kernels compiled
+with Numba, and call the compiled program on later calls with the same signature.
+
+The signature is the pytree structure of the arguments, the shape and dtype of each array and
+the values of static arguments. Under another transform's trace a jitted function simply runs
+(its operations record into that trace), so ``grad(jit(f))`` and ``vmap(jit(f))`` work, as do
+``jit(grad(f))`` and ``jit(vmap(f))``.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import warnings
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..backend.compile import COMPILER, CompileError, cache_dir, compile_kernel
+from ..backend.lower import Kernel, Lowered, lower
+from ..backend.optimize import optimize
+from ..core import tree
+from ..core.ir import Var, aval_of
+from ..core.trace import _stack, trace_to_program
+from ..primitives import indexing, shape
+
+
+class _Static:
+    """A static argument's value, hashed into the signature."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return hash(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and self.value == other.value
+
+
+_VIEWS = {shape.reshape, shape.transpose, shape.broadcast_to, indexing.gather}
+
+
+class CompiledProgram:
+    """One signature's program: the glue function and its kernel table."""
+
+    def __init__(self, lowered: Lowered, name: str, cache: str | None, strict: bool):
+        self.lowered, self.name, self.cache, self.strict = lowered, name, cache, strict
+        self.jobs: list = []
+        self._warned = False
+        self.kernels: list = [self._first_call(i, k) for i, k in enumerate(lowered.kernels)]
+        self.run = lowered.make_callable(self.kernels)
+        program = lowered.program
+        producers = {e.out: e.prim for e in program.eqns}
+        # outputs that may share memory with an input, a constant or another value get copied
+        self.copy_out = [not isinstance(v, Var) or v in program.invars or producers.get(v) in _VIEWS
+                         or v.aval.ndim == 0 for v in program.outvars]
+        self.out_tree = program.out_tree
+
+    def _first_call(self, i: int, kernel: Kernel) -> Callable:
+        numpy_version = kernel.numpy_version()
+
+        def first_call(*args):
+            self.kernels[i] = numpy_version
+            if self.strict:
+                self.kernels[i] = self._compile_now(kernel, args)
+            else:
+                self.jobs.append(COMPILER.submit(kernel, args, functools.partial(self._install, i, kernel), self.cache))
+            return self.kernels[i](*args)
+        return first_call
+
+    def _compile_now(self, kernel: Kernel, args) -> Callable:
+        try:
+            return compile_kernel(kernel, args, self.cache)
+        except Exception as e:
+            raise CompileError(self._describe(kernel, e)) from e
+
+    def _install(self, i: int, kernel: Kernel, compiled, error: Exception | None) -> None:
+        if error is None:
+            self.kernels[i] = compiled
+        elif not self._warned:
+            self._warned = True
+            warnings.warn(self._describe(kernel, error) + " Running them with NumPy instead "
+                          "(jit(..., strict=True) raises instead).", RuntimeWarning, stacklevel=2)
+
+    def _describe(self, kernel: Kernel, error: Exception) -> str:
+        eqns = "\n".join(f"    {e.out.aval} = {e.prim.name} ({e.source or 'unknown line'})" for e in kernel.group.eqns)
+        reason = str(error).strip().splitlines()
+        return (f"micrograd.jit: Numba could not compile {kernel.name} of {self.name}, which computes:\n{eqns}\n"
+                f"  because: {type(error).__name__}: {' / '.join(reason[:6])}")
+
+    def __call__(self, leaves: Sequence[Any]) -> Any:
+        outs = self.run(*leaves)
+        outs = [np.array(o) if copy else o for o, copy in zip(outs, self.copy_out)]
+        return tree.unflatten(self.out_tree, outs)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return all(job.done.wait(timeout) for job in list(self.jobs))
+
+
+class Jitted:
+    """A function compiled per signature; see :func:`jit`."""
+
+    def __init__(self, f: Callable, static_argnums: Sequence[int], static_argnames: Sequence[str],
+                 donate_argnums: Sequence[int], cache: str | bool | None, strict: bool):
+        functools.update_wrapper(self, f)
+        self.f = f
+        self.static_argnums = tuple(static_argnums)
+        self.static_argnames = tuple(static_argnames)
+        self.donate_argnums = tuple(donate_argnums)  # accepted as in JAX; inputs are never overwritten
+        self.cache = cache_dir(cache)
+        self.strict = strict
+        self.programs: dict[Any, CompiledProgram] = {}
+        self.trace_count = 0
+        self._lock = threading.Lock()
+        try:
+            self._signature = inspect.signature(f)
+        except (TypeError, ValueError):
+            self._signature = None
+
+    def _split(self, args: tuple, kwargs: dict):
+        """(key, dynamic leaves, function of the dynamic arguments)."""
+        if not self.static_argnums and not self.static_argnames and not kwargs:
+            static, dynamic = (), args
+        else:
+            n = len(args)
+            nums = {i % n for i in self.static_argnums if -n <= i < n}
+            static = tuple(_Static(args[i]) for i in sorted(nums)) + tuple(
+                (k, _Static(v)) for k, v in sorted(kwargs.items()) if k in self.static_argnames)
+            dynamic = (tuple(a for i, a in enumerate(args) if i not in nums),
+                       {k: v for k, v in kwargs.items() if k not in self.static_argnames})
+        leaves, treedef = tree.flatten(dynamic)
+        leaves = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in leaves]
+        key = (treedef, static, tuple((x.shape, x.dtype) for x in leaves))
+        return key, leaves
+
+    def _dynamic_function(self, args: tuple, kwargs: dict) -> Callable:
+        if not self.static_argnums and not self.static_argnames and not kwargs:
+            return self.f
+        n = len(args)
+        nums = sorted({i % n for i in self.static_argnums if -n <= i < n})
+
+        def f_of_dynamic(dyn_args, dyn_kwargs):
+            full, it = [], iter(dyn_args)
+            for i in range(n):
+                full.append(args[i] if i in nums else next(it))
+            return self.f(*full, **dyn_kwargs, **{k: v for k, v in kwargs.items() if k in self.static_argnames})
+        return lambda dyn_args, dyn_kwargs: f_of_dynamic(dyn_args, dyn_kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _stack():  # inside another transform: run inline, recording into its trace
+            return self.f(*args, **kwargs)
+        key, leaves = self._split(args, kwargs)
+        program = self.programs.get(key)
+        if program is None:
+            program = self._compile(key, args, kwargs, leaves)
+        return program(leaves)
+
+    def _compile(self, key, args, kwargs, leaves) -> CompiledProgram:
+        with self._lock:
+            program = self.programs.get(key)
+            if program is None:
+                program = CompiledProgram(self.lower(*args, **kwargs), getattr(self.f, "__name__", "f"),
+                                          self.cache, self.strict)
+                self.programs[key] = program
+        return program
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Trace, optimize and lower for these arguments; ``.as_text()`` shows the generated code."""
+        self.trace_count += 1
+        key, leaves = self._split(args, kwargs)
+        treedef = key[0]
+        f_dyn = self._dynamic_function(args, kwargs)
+        if f_dyn is self.f:
+            program = trace_to_program(self.f, tuple(tree.unflatten(treedef, leaves)), "jit")
+        else:
+            dyn_args, dyn_kwargs = tree.unflatten(treedef, leaves)
+            program = trace_to_program(lambda a, k: f_dyn(a, k), (dyn_args, dyn_kwargs), "jit")
+        return lower(optimize(program))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every kernel submitted for compilation so far is compiled (or failed)."""
+        return all(p.wait(timeout) for p in list(self.programs.values()))
+
+    def __get__(self, obj, objtype=None):  # jit on a method binds like a function
+        return self if obj is None else functools.partial(self, obj)
+
+
+def jit(f: Callable | None = None, *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+        donate_argnums: int | Sequence[int] = (), cache: str | bool | None = None, strict: bool = False):
+    """Compile ``f``: trace it once per signature (pytree structure, shapes, dtypes, static
+    argument values), optimize and fuse the program into loops compiled with Numba, and reuse
+    the result on later calls with that signature.
+
+    Kernels compile in a background thread; until each is ready its NumPy version runs, so the
+    first call returns without waiting for the compiler (``.wait()`` blocks until all are
+    compiled). ``cache`` is a folder for compiled kernels (default ``$MICROGRAD_CACHE_DIR``,
+    else ~/.cache/micrograd/jit; ``False``: no disk cache). With ``strict=True`` a kernel Numba
+    cannot compile raises :class:`CompileError` instead of running with NumPy.
+
+    >>> import numpy as np, micrograd as mg
+    >>> step = mg.jit(mg.grad(lambda w, x: np.sum(np.tanh(w * x))))
+    >>> step(np.array([0.5, 1.0]), np.array([1.0, 2.0])).round(4)
+    array([0.7864, 0.1413])
+    """
+    if f is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
+                             donate_argnums=donate_argnums, cache=cache, strict=strict)
+    as_tuple = (lambda v: (v,) if isinstance(v, (int, str)) else tuple(v))
+    return Jitted(f, as_tuple(static_argnums), as_tuple(static_argnames), as_tuple(donate_argnums), cache, strict)
