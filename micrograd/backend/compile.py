@@ -120,14 +120,15 @@ def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
     path = os.path.join(cache, stem + ".py")
     source = kernel.source.replace(f"def {kernel.name}(", "def kernel(")
     for attempt in (1, 2):
+        cached = os.path.exists(path)
         try:
-            if not os.path.exists(path):
+            if not cached:
                 _write_atomically(path, source)
             dispatcher = _load_module(path, f"micrograd_kernel_{digest}").kernel
             dispatcher.compile(signature)
             return dispatcher
         except Exception as e:  # noqa: BLE001 - a broken cache entry must never stop the program
-            if attempt == 2 or isinstance(e, numba.core.errors.TypingError):
+            if not cached or attempt == 2 or isinstance(e, numba.core.errors.TypingError):
                 raise
             warnings.warn(f"micrograd.jit: the cached kernel {path} could not be loaded ({type(e).__name__}: {e}); "
                           "compiling it again", RuntimeWarning, stacklevel=2)

@@ -47,6 +47,12 @@ def _dtype_code(dtype) -> str:
     return "np." + np.dtype(dtype).name
 
 
+def _literal(value) -> str:
+    if isinstance(value, float) and not np.isfinite(value):
+        return "np.nan" if np.isnan(value) else ("np.inf" if value > 0 else "-np.inf")
+    return repr(value)
+
+
 def _is_scalar_const(atom) -> bool:
     return isinstance(atom, Const) and atom.aval.ndim == 0 and not isinstance(atom.value, Tracer)
 
@@ -59,7 +65,7 @@ def kernel_source(name: str, group: Group, outputs: list) -> Kernel:
     for a in group.inputs:
         if _is_scalar_const(a):
             code[a] = f"c{len(constants)}"
-            constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({np.asarray(a.value).item()!r})")
+            constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
         else:
             code[a] = f"a{len(params)}"
             params.append(code[a])

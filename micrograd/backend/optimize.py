@@ -170,7 +170,8 @@ def _identity(eqn: Eqn, producers: dict):
     if prim is ew.stop_gradient or (prim in (ew.cast, sh.reshape, sh.broadcast_to) and _same_type(x, eqn)):
         return x  # (a compiled program is past differentiation: stop_gradient is the identity)
     if prim is sh.reshape and inner is not None and inner.prim is sh.reshape:
-        return Eqn(sh.reshape, inner.inputs, eqn.out, eqn.params, eqn.source)
+        original = inner.inputs[0]
+        return original if _same_type(original, eqn) else Eqn(sh.reshape, inner.inputs, eqn.out, eqn.params, eqn.source)
     if prim is sh.transpose:
         if eqn.params["perm"] == tuple(range(len(eqn.params["perm"]))):
             return x

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import threading
 import warnings
 from typing import Any, Callable, Sequence
@@ -39,6 +40,7 @@ class _Static:
         return isinstance(other, _Static) and self.value == other.value
 
 
+_shape_and_dtype = operator.attrgetter("shape", "dtype")
 _VIEWS = {shape.reshape, shape.transpose, shape.broadcast_to, indexing.gather}
 
 
@@ -57,6 +59,18 @@ class CompiledProgram:
         self.copy_out = [not isinstance(v, Var) or v in program.invars or producers.get(v) in _VIEWS
                          or v.aval.ndim == 0 for v in program.outvars]
         self.out_tree = program.out_tree
+        self.call_flat = self._fast_call()
+
+    def _fast_call(self) -> Callable:
+        """The call for flat array arguments, with the output handling decided once."""
+        run, copy_out, out_tree = self.run, self.copy_out, self.out_tree
+        if out_tree.num_leaves == 1 and out_tree.node_class is None:
+            if copy_out[0]:
+                return lambda args: np.array(run(*args)[0])
+            return lambda args: run(*args)[0]
+        if not any(copy_out):
+            return lambda args: tree.unflatten(out_tree, run(*args))
+        return self.__call__
 
     def _first_call(self, i: int, kernel: Kernel) -> Callable:
         numpy_version = kernel.numpy_version()
@@ -112,6 +126,8 @@ class Jitted:
         self.cache = cache_dir(cache)
         self.strict = strict
         self.programs: dict[Any, CompiledProgram] = {}
+        self._flat_programs: dict[tuple, CompiledProgram] = {}  # keyed by (shape, dtype) per argument
+        self._flat_ok = not self.static_argnums and not self.static_argnames
         self.trace_count = 0
         self._lock = threading.Lock()
         try:
@@ -151,10 +167,19 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _stack():  # inside another transform: run inline, recording into its trace
             return self.f(*args, **kwargs)
+        if not kwargs and self._flat_ok:  # fast path: positional arrays only
+            try:
+                program = self._flat_programs.get(tuple(map(_shape_and_dtype, args)))
+            except AttributeError:  # not all arrays
+                program = None
+            if program is not None and all(type(a) is np.ndarray for a in args):
+                return program.call_flat(args)
         key, leaves = self._split(args, kwargs)
         program = self.programs.get(key)
         if program is None:
             program = self._compile(key, args, kwargs, leaves)
+            if not kwargs and self._flat_ok and all(type(a) is np.ndarray for a in args):
+                self._flat_programs[tuple(map(_shape_and_dtype, args))] = program
         return program(leaves)
 
     def _compile(self, key, args, kwargs, leaves) -> CompiledProgram:

@@ -1,0 +1,74 @@
+"""The IR optimization passes and fusion, each on its own."""
+import numpy as np
+
+import micrograd as mg
+import micrograd.numpy as mnp
+from micrograd.backend import optimize as opt
+from micrograd.backend.fusion import fuse
+from micrograd.backend.lower import lower
+
+
+def names(program):
+    return [e.prim.name for e in program.eqns]
+
+
+def test_dead_code_elimination_drops_unused_equations():
+    program = mg.make_ir(lambda x: (np.exp(x), np.sin(x))[1])(np.ones(3))
+    assert names(program) == ["exp", "sin"]
+    assert names(opt.dead_code_elimination(program)) == ["sin"]
+
+
+def test_common_subexpression_elimination_shares_equal_work():
+    program = mg.make_ir(lambda x: np.tanh(x * 2.0) + np.tanh(x * 2.0))(np.ones(3))
+    assert names(program).count("tanh") == 2
+    shared = opt.dead_code_elimination(opt.common_subexpression_elimination(program))
+    assert names(shared) == ["mul", "tanh", "add"]
+    np.testing.assert_allclose(mg.eval_program(shared, [np.arange(3.0)])[0], 2 * np.tanh(2 * np.arange(3.0)))
+
+
+def test_constant_folding_evaluates_constant_equations():
+    k = np.arange(4.0)
+    program = mg.make_ir(lambda x: x + mg.primitives.exp(mg.primitives.mul(k, k)))(np.ones(4))
+    folded = opt.dead_code_elimination(opt.constant_folding(program))
+    assert names(folded) == ["add"]
+    np.testing.assert_allclose(mg.eval_program(folded, [np.ones(4)])[0], 1 + np.exp(k * k))
+
+
+def test_algebraic_simplification_identities():
+    f = lambda x: (-(-x) * 1.0 + 0.0 - 0.0) / 1.0  # noqa: E731
+    simplified = opt.dead_code_elimination(opt.algebraic_simplification(mg.make_ir(f)(np.ones(3))))
+    assert names(simplified) == [] and simplified.outvars[0] is simplified.invars[0]
+    g = lambda x: x.T.T + x.reshape(6).reshape(2, 3)  # noqa: E731
+    simplified = opt.dead_code_elimination(opt.algebraic_simplification(mg.make_ir(g)(np.ones((2, 3)))))
+    assert names(simplified) == ["add"]
+
+
+def test_broadcast_scalar_operand_becomes_a_scalar():
+    f = lambda x: x * mnp.broadcast_to(np.float64(3.0), (4,))  # noqa: E731
+    program = opt.optimize(mg.make_ir(f)(np.ones(4)))
+    assert names(program) == ["mul"] and program.eqns[0].inputs[1].aval.shape == ()
+
+
+def test_optimize_keeps_results():
+    f = lambda w, x: np.sum(mnp.log_softmax(x @ w) * 2.0)  # noqa: E731
+    w, x = np.random.default_rng(0).normal(size=(3, 4)), np.random.default_rng(1).normal(size=(5, 3))
+    program = mg.make_ir(mg.grad(f))(w, x)
+    optimized = opt.optimize(program)
+    assert len(optimized.eqns) < len(program.eqns)
+    np.testing.assert_allclose(mg.eval_program(optimized, [w, x])[0], mg.grad(f)(w, x), rtol=1e-12)
+
+
+def test_fusion_groups_dense_relu_and_its_backward_into_few_kernels():
+    def loss(w, b, x):
+        return np.sum(mnp.relu(x @ w + b) ** 2)
+    args = (np.ones((3, 4)), np.ones(4), np.ones((5, 3)))
+    program = opt.optimize(mg.make_ir(mg.grad(loss, argnums=(0, 1)))(*args))
+    steps = fuse(program)
+    groups = [s.group for s in steps if s.group is not None]
+    elementwise = sum(len(g.eqns) for g in groups)
+    # every elementwise equation and reduction sits in a group, and groups hold several each
+    assert all(s.eqn.prim.name in ("matmul", "transpose") for s in steps if s.group is None)
+    assert len(groups) <= 3 and elementwise >= 6
+    lowered = lower(program)
+    glue_lines = [l for l in lowered.glue_source.splitlines() if "K[" in l]
+    assert len(glue_lines) == len(groups)
