@@ -1,0 +1,786 @@
+"""Side-by-side timings: micrograd against hand-written NumPy, JAX and PyTorch, in one process.
+
+    python benchmarks/run.py                      # every case (about 30 s on 2 cores)
+    python benchmarks/run.py --cases a,tiny_grad  # some cases, by id or name
+    python benchmarks/run.py --quick              # fewer, shorter rounds: a smoke test
+    python -m benchmarks.run --help
+
+Every case makes its inputs once (``setup``), then one zero-argument callable per
+implementation doing the same work on them. Before any timing, each result is checked against
+the hand-written NumPy one (values, shapes and dtypes), so the table never compares different
+work; an implementation that disagrees is reported and not timed, and the run exits with 1.
+
+Timing: every implementation is warmed up (JAX compiles on its first call), then sized so one
+sample (that many calls in a row) lasts at least ``--min-sample-ms``; the samples are then taken
+round-robin over the implementations for ``--rounds`` rounds (the starting implementation turns
+each round), so drift of the machine hits all of them alike. The table gives the minimum time per
+call over the samples, the median, and the ratio of minimums to NumPy (hand-written): 2.00x is
+twice as slow as NumPy. The garbage collector stays on (its cost is part of the work) but is run
+between samples, with everything loaded before the timing moved out of its reach (``gc.freeze``):
+otherwise a collection would scan all of JAX's and PyTorch's objects, charging whichever
+implementation happened to trigger it for the size of the process. Each sample also starts after
+a pause of ``PAUSE`` (50 ms): the thread pools of OpenBLAS, XLA and PyTorch's OpenMP keep
+spinning for a while after a call, and on a machine with few cores that steals the next
+sample's cores (PyTorch's MNIST step measured up to 1.8x slower without it).
+
+JAX and PyTorch are optional and imported here only, never by micrograd: a missing one is a
+row "skipped: not installed". JAX runs with ``jax_enable_x64`` so the float64 cases are float64
+(the float32 case passes float32 arrays, which stay float32). PyTorch keeps its default number
+of threads.
+
+"micrograd jit" is each case's micrograd function under ``mg.jit``, timed once its kernels are
+compiled (:meth:`Case.micrograd_jit`). Case (e) is separate: the time from a fresh process's
+first line (after ``import numpy``) to the first result of (a), with an empty compile cache and
+with a warm one, for micrograd and JAX, plus when micrograd's compiled kernels took over.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any, Callable
+
+if __package__ in (None, ""):  # run as a script: benchmark this checkout's micrograd
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+import micrograd as mg  # noqa: E402
+import micrograd.numpy as mnp  # noqa: E402
+
+NUMPY = "NumPy (hand-written)"
+MICROGRAD = "micrograd eager"
+MICROGRAD_JIT = "micrograd jit"
+JAX = "JAX jit"
+TORCH = "PyTorch"
+
+# (row name, Case method that builds its callable, framework it needs or None); rows print in
+# this order and every ratio is relative to the first.
+IMPLEMENTATIONS = [
+    (NUMPY, "numpy", None),
+    (MICROGRAD, "micrograd", None),
+    (MICROGRAD_JIT, "micrograd_jit", None),
+    (JAX, "jax", "jax"),
+    (TORCH, "torch", "torch"),
+]
+
+LR_MNIST = 0.01
+LR_MOONS = 0.1
+ALPHA_MOONS = 1e-4
+PAUSE = 0.05  # seconds idle before each sample: see the module's docstring
+F32_TOL = dict(rtol=1e-4, atol=1e-5)
+F64_TOL = dict(rtol=1e-7, atol=1e-9)
+
+
+# --- optional frameworks --------------------------------------------------------------------------
+
+def load_framework(name: str):
+    """``(module, None)``, or ``(None, why it is skipped)``."""
+    try:
+        if name == "jax":
+            import jax
+            jax.config.update("jax_enable_x64", True)
+            return jax, None
+        if name == "torch":
+            import torch  # noqa: F401  (default thread count: not changed)
+            return torch, None
+    except ImportError:
+        return None, "skipped: not installed"
+    except Exception as e:  # an installed but broken framework: say so, do not stop the run
+        return None, f"skipped: import failed ({type(e).__name__}: {e})"
+    raise ValueError(f"unknown framework {name!r}")
+
+
+def jax_ready(jax, fn):
+    """``fn`` with its result waited for: JAX dispatches asynchronously."""
+    return lambda *args: jax.block_until_ready(fn(*args))
+
+
+# --- the models, in micrograd ---------------------------------------------------------------------
+
+def mlp_forward(params, x, activation):
+    """Layers ``{"w", "b"}``; ``activation`` after every layer but the last."""
+    for layer in params[:-1]:
+        x = activation(x @ layer["w"] + layer["b"])
+    return x @ params[-1]["w"] + params[-1]["b"]
+
+
+def mnist_loss(params, x, labels):
+    """Softmax cross-entropy of the tutorial's MLP (examples/mnist.py) with integer labels."""
+    log_probs = mnp.log_softmax(mlp_forward(params, x, mnp.relu))
+    return -mnp.mean(log_probs[np.arange(labels.shape[0]), labels])
+
+
+_mnist_value_and_grad = mg.value_and_grad(mnist_loss)
+
+
+def mnist_step(params, x, labels):
+    """One plain-SGD step: ``(new params, loss)``."""
+    loss, grads = _mnist_value_and_grad(params, x, labels)
+    return mg.tree.map(lambda p, g: p - LR_MNIST * g, params, grads), loss
+
+
+def tiny_f(w, x, b):
+    return mnp.sum(mnp.tanh(w * x + b))
+
+
+tiny_grad = mg.grad(tiny_f)
+
+
+def hessian_f(x, W):
+    return mnp.sum(mnp.tanh(W @ x) ** 2)
+
+
+hessian_100 = mg.hessian(hessian_f)  # with respect to x only
+
+
+def moons_loss(params, x, y):
+    """SVM hinge loss of the 2-16-16-1 ReLU MLP (as in the original micrograd's moons demo,
+    whose neurons are ReLU) plus an L2 penalty on all parameters (that demo's
+    ``sum(p * p for p in model.parameters())``, biases included)."""
+    score = mnp.reshape(mlp_forward(params, x, mnp.relu), (-1,))
+    data_loss = mnp.mean(mnp.relu(1.0 - y * score))
+    reg = 0.0
+    for p in mg.tree.leaves(params):
+        reg = reg + mnp.sum(p * p)
+    return data_loss + ALPHA_MOONS * reg
+
+
+_moons_value_and_grad = mg.value_and_grad(moons_loss)
+
+
+def moons_step(params, x, y):
+    loss, grads = _moons_value_and_grad(params, x, y)
+    return mg.tree.map(lambda p, g: p - LR_MOONS * g, params, grads), loss
+
+
+def example_loss(params, x, y):
+    """Squared error of a 10-32-1 tanh MLP on one example (x of shape (10,), y a scalar)."""
+    h = mnp.tanh(x @ params["w1"] + params["b1"])
+    return mnp.sum((h @ params["w2"] + params["b2"] - y) ** 2)
+
+
+per_example_grads = mg.vmap(mg.grad(example_loss), in_axes=(None, 0, 0))
+
+
+# --- the cases ------------------------------------------------------------------------------------
+
+class Case:
+    id: str
+    name: str
+    title: str
+    unit: str | None = None  # fixed time unit ("us", "ms", "s"); None: chosen per value
+    tol = F64_TOL
+
+    def setup(self) -> SimpleNamespace:
+        raise NotImplementedError
+
+    def micrograd_jit(self, d):
+        """The eager micrograd function under ``mg.jit``, its kernels compiled before timing."""
+        eager = self.micrograd(d)
+        jitted = mg.jit(eager.func)
+        jitted(*eager.args)
+        jitted.wait()
+        return functools.partial(jitted, *eager.args)
+
+
+def init_layers(sizes, rng, dtype, bound=None):
+    """Layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``, uniform in +-bound (default
+    1/sqrt(fan_in), PyTorch's Linear initialization)."""
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        r = 1.0 / math.sqrt(fan_in) if bound is None else bound
+        layers.append({"w": rng.uniform(-r, r, (fan_in, fan_out)).astype(dtype),
+                       "b": rng.uniform(-r, r, fan_out).astype(dtype)})
+    return layers
+
+
+def to_torch(torch, tree, requires_grad=False):
+    if isinstance(tree, dict):
+        return {k: to_torch(torch, v, requires_grad) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_torch(torch, v, requires_grad) for v in tree)
+    t = torch.tensor(np.asarray(tree))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+class MnistStep(Case):
+    """(a) One training step of the MNIST MLP: forward, backward and the SGD update."""
+    tol = F32_TOL
+
+    def __init__(self, id_, batch):
+        self.id, self.batch = id_, batch
+        self.name = f"mnist_mlp_step_b{batch}"
+        self.title = (f"one SGD step (lr {LR_MNIST}) of the MNIST MLP 784-128-128-10, ReLU, softmax "
+                      f"cross-entropy, batch {batch}, float32")
+
+    def setup(self):
+        rng = np.random.default_rng(0)
+        return SimpleNamespace(params=init_layers([784, 128, 128, 10], rng, np.float32),
+                               x=rng.random((self.batch, 784), dtype=np.float32),
+                               labels=rng.integers(0, 10, self.batch))
+
+    def numpy(self, d):
+        def step(params, x, labels):
+            (l1, l2, l3), n = params, x.shape[0]
+            z1 = x @ l1["w"] + l1["b"]
+            h1 = np.maximum(z1, 0)
+            z2 = h1 @ l2["w"] + l2["b"]
+            h2 = np.maximum(z2, 0)
+            logits = h2 @ l3["w"] + l3["b"]
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            sum_e = e.sum(axis=1, keepdims=True)
+            rows = np.arange(n)
+            loss = -np.mean(shifted[rows, labels] - np.log(sum_e[:, 0]))
+            dlogits = e / sum_e  # softmax
+            dlogits[rows, labels] -= 1
+            dlogits /= n
+            dh2 = dlogits @ l3["w"].T
+            dz2 = dh2 * (z2 > 0)
+            dh1 = dz2 @ l2["w"].T
+            dz1 = dh1 * (z1 > 0)
+            grads = [(x, dz1), (h1, dz2), (h2, dlogits)]
+            new = [{"w": layer["w"] - LR_MNIST * (a.T @ dz), "b": layer["b"] - LR_MNIST * dz.sum(axis=0)}
+                   for layer, (a, dz) in zip(params, grads)]
+            return new, loss
+        return functools.partial(step, d.params, d.x, d.labels)
+
+    def micrograd(self, d):
+        return functools.partial(mnist_step, d.params, d.x, d.labels)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+
+        def loss(params, x, labels):
+            logits = mlp_forward(params, x, jax.nn.relu)
+            return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(labels.shape[0]), labels])
+
+        @jax.jit
+        def step(params, x, labels):
+            value, grads = jax.value_and_grad(loss)(params, x, labels)
+            return jax.tree_util.tree_map(lambda p, g: p - LR_MNIST * g, params, grads), value
+
+        args = jax.device_put((d.params, d.x, d.labels))
+        return functools.partial(jax_ready(jax, step), *args)
+
+    def torch(self, d, torch):
+        params = to_torch(torch, d.params, requires_grad=True)
+        x, labels = torch.from_numpy(d.x), torch.from_numpy(d.labels)
+
+        def step(params, x, labels):
+            flat = [layer[k] for layer in params for k in ("w", "b")]
+            loss = torch.nn.functional.cross_entropy(mlp_forward(params, x, torch.relu), labels)
+            grads = torch.autograd.grad(loss, flat)
+            with torch.no_grad():
+                new = [p - LR_MNIST * g for p, g in zip(flat, grads)]
+            return [{"w": w, "b": b} for w, b in zip(new[::2], new[1::2])], loss.detach()
+        return functools.partial(step, params, x, labels)
+
+
+class TinyGrad(Case):
+    """(b) The gradient of a 10-element function: nearly all overhead, no arithmetic."""
+    id, name, unit = "b", "tiny_grad", "us"
+    title = "gradient of f(w) = sum(tanh(w*x + b)), w, x, b of shape (10,), float64"
+
+    def setup(self):
+        rng = np.random.default_rng(1)
+        return SimpleNamespace(w=rng.standard_normal(10), x=rng.standard_normal(10), b=rng.standard_normal(10))
+
+    def numpy(self, d):
+        def grad(w, x, b):
+            t = np.tanh(w * x + b)
+            return (1.0 - t * t) * x
+        return functools.partial(grad, d.w, d.x, d.b)
+
+    def micrograd(self, d):
+        return functools.partial(tiny_grad, d.w, d.x, d.b)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+        grad = jax.jit(jax.grad(lambda w, x, b: jnp.sum(jnp.tanh(w * x + b))))
+        return functools.partial(jax_ready(jax, grad), *jax.device_put((d.w, d.x, d.b)))
+
+    def torch(self, d, torch):
+        def grad(w, x, b):
+            w = w.detach().requires_grad_(True)
+            return torch.autograd.grad(torch.tanh(w * x + b).sum(), w)[0]
+        return functools.partial(grad, *(torch.from_numpy(a) for a in (d.w, d.x, d.b)))
+
+
+class Hessian100(Case):
+    """(c) A 100x100 Hessian: micrograd's jacfwd(jacrev(f)) against the closed form."""
+    id, name = "c", "hessian_100"
+    title = "Hessian of f(x) = sum(tanh(W @ x) ** 2), W (100, 100) fixed, x (100,), float64"
+
+    def setup(self):
+        rng = np.random.default_rng(2)
+        return SimpleNamespace(x=rng.standard_normal(100), W=rng.standard_normal((100, 100)) / 10)
+
+    def numpy(self, d):
+        def hessian(x, W):
+            t = np.tanh(W @ x)
+            s = 1.0 - t * t
+            d2 = 2.0 * s * (1.0 - 3.0 * t * t)  # (tanh(z)^2)'' = 2 (1 - t^2)(1 - 3 t^2)
+            return W.T @ (d2[:, None] * W)
+        return functools.partial(hessian, d.x, d.W)
+
+    def micrograd(self, d):
+        return functools.partial(hessian_100, d.x, d.W)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+        hessian = jax.jit(jax.hessian(lambda x, W: jnp.sum(jnp.tanh(W @ x) ** 2)))
+        return functools.partial(jax_ready(jax, hessian), *jax.device_put((d.x, d.W)))
+
+    def torch(self, d, torch):
+        hessian = torch.func.hessian(lambda x, W: torch.sum(torch.tanh(W @ x) ** 2))
+        return functools.partial(hessian, torch.from_numpy(d.x), torch.from_numpy(d.W))
+
+
+class MoonsStep(Case):
+    """(d) The original micrograd's demo: a small MLP, SVM loss, one SGD step."""
+    id, name = "d", "moons_mlp_step"
+    title = (f"one SGD step (lr {LR_MOONS}) of a 2-16-16-1 ReLU MLP on 100 points, hinge loss "
+             f"+ {ALPHA_MOONS:g} * L2, float64")
+
+    def setup(self):
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal((100, 2))
+        y = np.where(x[:, 0] * x[:, 1] + 0.3 * rng.standard_normal(100) > 0, 1.0, -1.0)
+        # uniform(-1, 1) as the original micrograd's Neuron
+        return SimpleNamespace(params=init_layers([2, 16, 16, 1], rng, np.float64, bound=1.0), x=x, y=y)
+
+    def numpy(self, d):
+        def step(params, x, y):
+            (l1, l2, l3), n = params, x.shape[0]
+            z1 = x @ l1["w"] + l1["b"]
+            h1 = np.maximum(z1, 0)
+            z2 = h1 @ l2["w"] + l2["b"]
+            h2 = np.maximum(z2, 0)
+            score = (h2 @ l3["w"] + l3["b"])[:, 0]
+            margin = 1.0 - y * score
+            reg = sum(np.sum(p * p) for layer in params for p in layer.values())
+            loss = np.mean(np.maximum(margin, 0)) + ALPHA_MOONS * reg
+            dscore = np.where(margin > 0, -y, 0.0)[:, None] / n
+            dz2 = (dscore @ l3["w"].T) * (z2 > 0)
+            dz1 = (dz2 @ l2["w"].T) * (z1 > 0)
+            grads = [(x, dz1), (h1, dz2), (h2, dscore)]
+            new = [{"w": layer["w"] - LR_MOONS * (a.T @ dz + 2 * ALPHA_MOONS * layer["w"]),
+                    "b": layer["b"] - LR_MOONS * (dz.sum(axis=0) + 2 * ALPHA_MOONS * layer["b"])}
+                   for layer, (a, dz) in zip(params, grads)]
+            return new, loss
+        return functools.partial(step, d.params, d.x, d.y)
+
+    def micrograd(self, d):
+        return functools.partial(moons_step, d.params, d.x, d.y)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+
+        def loss(params, x, y):
+            score = mlp_forward(params, x, jax.nn.relu)[:, 0]
+            reg = sum(jnp.sum(p * p) for p in jax.tree_util.tree_leaves(params))
+            return jnp.mean(jax.nn.relu(1.0 - y * score)) + ALPHA_MOONS * reg
+
+        @jax.jit
+        def step(params, x, y):
+            value, grads = jax.value_and_grad(loss)(params, x, y)
+            return jax.tree_util.tree_map(lambda p, g: p - LR_MOONS * g, params, grads), value
+
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.params, d.x, d.y)))
+
+    def torch(self, d, torch):
+        params = to_torch(torch, d.params, requires_grad=True)
+
+        def step(params, x, y):
+            flat = [layer[k] for layer in params for k in ("w", "b")]
+            score = mlp_forward(params, x, torch.relu)[:, 0]
+            reg = sum(torch.sum(p * p) for p in flat)
+            loss = torch.mean(torch.relu(1.0 - y * score)) + ALPHA_MOONS * reg
+            grads = torch.autograd.grad(loss, flat)
+            with torch.no_grad():
+                new = [p - LR_MOONS * g for p, g in zip(flat, grads)]
+            return [{"w": w, "b": b} for w, b in zip(new[::2], new[1::2])], loss.detach()
+        return functools.partial(step, params, torch.from_numpy(d.x), torch.from_numpy(d.y))
+
+
+class PerExampleGrads(Case):
+    """(p) Per-example gradients: vmap of grad."""
+    id, name = "p", "per_example_grads"
+    title = "per-example gradients (vmap of grad) of a 10-32-1 tanh MLP's squared error, batch 64, float64"
+
+    def setup(self):
+        rng = np.random.default_rng(4)
+        (l1, l2) = init_layers([10, 32, 1], rng, np.float64)
+        return SimpleNamespace(params={"w1": l1["w"], "b1": l1["b"], "w2": l2["w"], "b2": l2["b"]},
+                               x=rng.standard_normal((64, 10)), y=rng.standard_normal(64))
+
+    def numpy(self, d):
+        def grads(params, x, y):
+            h = np.tanh(x @ params["w1"] + params["b1"])  # (B, 32)
+            r2 = 2.0 * ((h @ params["w2"] + params["b2"])[:, 0] - y)  # d loss / d output, (B,)
+            dz = np.einsum("b,h->bh", r2, params["w2"][:, 0]) * (1.0 - h * h)
+            return {"w1": np.einsum("bi,bh->bih", x, dz), "b1": dz,
+                    "w2": np.einsum("b,bh->bh", r2, h)[:, :, None], "b2": r2[:, None]}
+        return functools.partial(grads, d.params, d.x, d.y)
+
+    def micrograd(self, d):
+        return functools.partial(per_example_grads, d.params, d.x, d.y)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+
+        def loss(params, x, y):
+            h = jnp.tanh(x @ params["w1"] + params["b1"])
+            return jnp.sum((h @ params["w2"] + params["b2"] - y) ** 2)
+
+        grads = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0, 0)))
+        return functools.partial(jax_ready(jax, grads), *jax.device_put((d.params, d.x, d.y)))
+
+    def torch(self, d, torch):
+        def loss(params, x, y):
+            h = torch.tanh(x @ params["w1"] + params["b1"])
+            return torch.sum((h @ params["w2"] + params["b2"] - y) ** 2)
+
+        grads = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))
+        return functools.partial(grads, to_torch(torch, d.params), torch.from_numpy(d.x), torch.from_numpy(d.y))
+
+
+class ColdStart(Case):
+    """(e) Time to the first result of (a) in a fresh process: see :func:`cold_start`."""
+    id, name, title = "e", "cold_start", "time to the first result of (a) in a fresh process"
+
+
+COLD_START = ColdStart()
+CASES: list[Case] = [MnistStep("a", 128), MnistStep("a", 1024), TinyGrad(), Hessian100(), MoonsStep(),
+                     PerExampleGrads(), COLD_START]
+
+
+def select_cases(spec: str | None) -> list[Case]:
+    """Cases named by a comma-separated list of ids and names (``a`` selects both batch sizes)."""
+    if not spec:
+        return list(CASES)
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [w for w in wanted if not any(w in (c.id, c.name) for c in CASES)]
+    if unknown:
+        known = ", ".join(f"{c.id}/{c.name}" for c in CASES)
+        raise ValueError(f"unknown case(s) {', '.join(unknown)}; the cases are {known}")
+    return [c for c in CASES if c.id in wanted or c.name in wanted]
+
+
+# --- agreement ------------------------------------------------------------------------------------
+
+def as_leaves(result) -> list[np.ndarray]:
+    """The arrays of a result (dicts by sorted key), as NumPy arrays."""
+    if isinstance(result, dict):
+        return [leaf for k in sorted(result) for leaf in as_leaves(result[k])]
+    if isinstance(result, (list, tuple)):
+        return [leaf for v in result for leaf in as_leaves(v)]
+    if hasattr(result, "detach"):  # a torch tensor
+        result = result.detach().cpu().numpy()
+    return [np.asarray(result)]
+
+
+def disagreement(result, reference, rtol: float, atol: float) -> str | None:
+    """Why ``result`` differs from ``reference`` (``None`` if it does not)."""
+    got, want = as_leaves(result), as_leaves(reference)
+    if len(got) != len(want):
+        return f"{len(got)} arrays where NumPy gives {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g.shape != w.shape or g.dtype != w.dtype:
+            return f"array {i} is {g.dtype}{list(g.shape)} where NumPy gives {w.dtype}{list(w.shape)}"
+        if not np.allclose(g, w, rtol=rtol, atol=atol):
+            err = np.abs(g.astype(np.float64) - w)
+            return (f"array {i} {list(w.shape)} differs by up to {err.max():.3g} "
+                    f"(rtol {rtol:g}, atol {atol:g})")
+    return None
+
+
+def build_and_check(case: Case, names: list[str] | None = None, frameworks: dict | None = None):
+    """Build the case's callables and check each once against NumPy.
+
+    Returns ``(callables, notes)``: ``callables`` maps each implementation that agrees with NumPy
+    to its callable; ``notes`` maps every other one to why it is not there ("skipped: ...",
+    "FAILED: ...", "DISAGREES: ..."). ``frameworks`` maps "jax"/"torch" to ``(module, why
+    skipped)`` as :func:`load_framework` returns them (loaded on demand when missing).
+    """
+    frameworks = {} if frameworks is None else frameworks
+    data = case.setup()
+    callables, notes, reference = {}, {}, None
+    for name, method, framework in IMPLEMENTATIONS:
+        if names is not None and name not in names:
+            continue
+        args = (data,)
+        if framework is not None:
+            if framework not in frameworks:
+                frameworks[framework] = load_framework(framework)
+            module, why = frameworks[framework]
+            if module is None:
+                notes[name] = why
+                continue
+            args = (data, module)
+        try:
+            fn = getattr(case, method)(*args)
+            result = fn()  # JAX compiles here
+        except Exception as e:
+            notes[name] = f"FAILED: {type(e).__name__}: {e}".splitlines()[0]
+            continue
+        if name == NUMPY:
+            reference = result
+        else:
+            why = disagreement(result, reference, **case.tol)
+            if why is not None:
+                notes[name] = f"DISAGREES with NumPy: {why}"
+                continue
+        callables[name] = fn
+    return callables, notes
+
+
+# --- timing ---------------------------------------------------------------------------------------
+
+def time_calls(fn: Callable[[], Any], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return time.perf_counter() - start
+
+
+def calls_per_sample(fn: Callable[[], Any], min_time: float) -> int:
+    """How many calls in a row last at least ``min_time`` (the calls made here warm up too)."""
+    n = 1
+    while True:
+        t = time_calls(fn, n)
+        if t >= min_time:
+            return n
+        n = max(n + 1, min(100 * n, math.ceil(n * 1.2 * min_time / max(t, 1e-9))))
+
+
+def benchmark(callables: dict[str, Callable[[], Any]], rounds: int, min_time: float) -> dict[str, list[float]]:
+    """Per implementation, the per-call times of ``rounds`` samples, taken round-robin."""
+    names = list(callables)
+    sizes = {}
+    for name in names:
+        callables[name]()  # warm-up, beyond the checking call
+        sizes[name] = calls_per_sample(callables[name], min_time)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for k in range(len(names)):
+            name = names[(r + k) % len(names)]
+            gc.collect()
+            time.sleep(PAUSE)
+            times[name].append(time_calls(callables[name], sizes[name]) / sizes[name])
+    return times
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def format_time(seconds: float, unit: str | None = None) -> str:
+    if unit is None:
+        unit = "us" if seconds < 1e-3 else "ms" if seconds < 1.0 else "s"
+    value = seconds / _UNITS[unit]
+    digits = 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{digits}f} {unit}"
+
+
+def format_ratio(r: float) -> str:
+    return f"{r:.2f}x" if r < 10 else f"{r:.1f}x" if r < 100 else f"{r:.0f}x"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "unknown"
+
+
+def machine_header(frameworks: dict) -> list[str]:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        blas = f", BLAS {blas['name']} {blas.get('version', '')}".rstrip()
+    except Exception:
+        blas = ""
+    lines = [
+        f"machine:   {cpu_model()}, {os.cpu_count()} logical cores ({usable} usable), "
+        f"{platform.system()} {platform.release()}",
+        f"Python:    {platform.python_version()} ({platform.python_implementation()})",
+        f"NumPy:     {np.__version__}{blas}",
+        f"micrograd: {mg.__version__} ({os.path.dirname(os.path.abspath(mg.__file__))})",
+    ]
+    threads = [f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                                 "XLA_FLAGS") if k in os.environ]
+    if threads:
+        lines.append(f"env:       {' '.join(threads)}")
+    jax, why = frameworks.get("jax", (None, "not requested"))
+    if jax is not None:
+        backend = jax.default_backend()
+        lines.append(f"JAX:       {jax.__version__} (backend {backend}, {len(jax.devices())} device(s), x64 on)")
+    else:
+        lines.append(f"JAX:       {why}")
+    torch, why = frameworks.get("torch", (None, "not requested"))
+    if torch is not None:
+        lines.append(f"PyTorch:   {torch.__version__} ({torch.get_num_threads()} threads, the default)")
+    else:
+        lines.append(f"PyTorch:   {why}")
+    return lines
+
+
+def case_table(case: Case, times: dict[str, list[float]], notes: dict[str, str]) -> list[str]:
+    lines = [f"({case.id}) {case.name}: {case.title}",
+             f"    {'implementation':<22} {'min/call':>11} {'median/call':>12}  {'vs NumPy':>9}"]
+    base = min(times[NUMPY]) if NUMPY in times else None
+    for name, _, _ in IMPLEMENTATIONS:
+        if name in times:
+            best, med = min(times[name]), statistics.median(times[name])
+            ratio = format_ratio(best / base) if base else "-"
+            lines.append(f"    {name:<22} {format_time(best, case.unit):>11} {format_time(med, case.unit):>12}  "
+                         f"{ratio:>9}")
+        elif name in notes:
+            lines.append(f"    {name:<22} {notes[name]}")
+    return lines
+
+
+COLD_START_SCRIPT = r"""
+import sys, time
+import numpy as np
+t0 = time.perf_counter()
+framework, cache = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+sizes = [784, 128, 128, 10]
+params = [{"w": rng.uniform(-0.05, 0.05, (a, b)).astype(np.float32), "b": np.zeros(b, np.float32)}
+          for a, b in zip(sizes[:-1], sizes[1:])]
+x = rng.random((128, 784), dtype=np.float32)
+labels = rng.integers(0, 10, 128)
+if framework == "micrograd":
+    import micrograd as mg, micrograd.numpy as mnp
+    def loss(params, x, labels):
+        for layer in params[:-1]:
+            x = mnp.relu(x @ layer["w"] + layer["b"])
+        logits = x @ params[-1]["w"] + params[-1]["b"]
+        return -mnp.mean(mnp.log_softmax(logits)[np.arange(len(labels)), labels])
+    def step(params, x, labels):
+        value, grads = mg.value_and_grad(loss)(params, x, labels)
+        return mg.tree.map(lambda p, g: p - 0.01 * g, params, grads), value
+    step = mg.jit(step, cache=cache)
+    new, value = step(params, x, labels)
+    first = time.perf_counter() - t0
+    step.wait()
+    compiled = time.perf_counter() - t0
+else:
+    import jax, jax.numpy as jnp
+    def loss(params, x, labels):
+        for layer in params[:-1]:
+            x = jax.nn.relu(x @ layer["w"] + layer["b"])
+        logits = x @ params[-1]["w"] + params[-1]["b"]
+        return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(labels.shape[0]), labels])
+    @jax.jit
+    def step(params, x, labels):
+        value, grads = jax.value_and_grad(loss)(params, x, labels)
+        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads), value
+    if cache:
+        jax.config.update("jax_compilation_cache_dir", cache)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    new, value = step(params, x, labels)
+    value.block_until_ready()
+    first = compiled = time.perf_counter() - t0
+print(f"{first} {compiled} {float(value)}")
+"""
+
+
+def cold_start(frameworks: dict) -> list[str]:
+    """(e): seconds from a fresh process's first line (after import numpy) to the first result
+    of (a) at batch 128, with an empty and with a warm compile cache."""
+    import subprocess
+    import tempfile
+
+    lines = ["(e) cold_start: time to the first result of (a) batch 128 in a fresh process (import numpy not counted)",
+             f"    {'implementation':<22} {'empty cache':>12} {'warm cache':>12}   kernels compiled (empty / warm)"]
+    env = {k: v for k, v in os.environ.items() if k != "MICROGRAD_CACHE_DIR"}
+    for name, framework in ((MICROGRAD_JIT, "micrograd"), (JAX, "jax")):
+        if framework == "jax" and frameworks.get("jax", (None,))[0] is None:
+            lines.append(f"    {name:<22} skipped: not installed")
+            continue
+        with tempfile.TemporaryDirectory() as cache:
+            runs = []
+            for _ in range(2):
+                done = subprocess.run([sys.executable, "-c", COLD_START_SCRIPT, framework, cache],
+                                      capture_output=True, text=True, env=env, timeout=600)
+                if done.returncode:
+                    lines.append(f"    {name:<22} FAILED: {done.stderr.strip().splitlines()[-1]}")
+                    break
+                runs.append([float(v) for v in done.stdout.split()[:2]])
+            if len(runs) == 2:
+                extra = (f"   {runs[0][1]:.2f} s / {runs[1][1]:.2f} s" if framework == "micrograd" else "")
+                lines.append(f"    {name:<22} {runs[0][0]:>10.2f} s {runs[1][0]:>10.2f} s{extra}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="cases: " + ", ".join(f"{c.id}/{c.name}" for c in CASES))
+    parser.add_argument("--cases", help="comma-separated case ids or names (default: all)")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 5 ms samples: a smoke test")
+    parser.add_argument("--rounds", type=int, help="samples per implementation (default 15; 2 with --quick)")
+    parser.add_argument("--min-sample-ms", type=float, help="shortest sample (default 20; 5 with --quick)")
+    args = parser.parse_args(argv)
+    try:
+        cases = select_cases(args.cases)
+    except ValueError as e:
+        parser.error(str(e))
+    rounds = args.rounds or (2 if args.quick else 15)
+    min_time = (args.min_sample_ms or (5.0 if args.quick else 20.0)) / 1000
+
+    frameworks = {name: load_framework(name) for name in ("jax", "torch")}
+    print("\n".join(machine_header(frameworks)))
+    print(f"timing:    per call; min and median over {rounds} round-robin samples of >= {min_time * 1000:g} ms "
+          f"each; 'vs NumPy' = min time / NumPy (hand-written) min time (lower is faster)")
+    print(f"load:      {load_average()} (1-minute load average before timing: other processes "
+          f"competing for the {os.cpu_count()} cores make the times noisier)")
+    print(flush=True)
+    start, failed = time.perf_counter(), False
+    for case in cases:
+        if case is COLD_START:
+            print("\n".join(cold_start(frameworks)), flush=True)
+            print()
+            continue
+        callables, notes = build_and_check(case, frameworks=frameworks)
+        gc.collect()
+        gc.freeze()  # what is loaded so far (JAX and PyTorch are large) is never scanned while timing
+        failed |= any(not n.startswith("skipped") for n in notes.values())
+        times = benchmark(callables, rounds, min_time) if callables else {}
+        print("\n".join(case_table(case, times, notes)), flush=True)
+        print()
+    print(f"total {time.perf_counter() - start:.0f} s, load average {load_average()} at the end" + ("; some implementations FAILED or DISAGREE (see above)"
+                                                          if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
