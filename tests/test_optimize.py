@@ -72,3 +72,11 @@ def test_fusion_groups_dense_relu_and_its_backward_into_few_kernels():
     lowered = lower(program)
     glue_lines = [l for l in lowered.glue_source.splitlines() if "K[" in l]
     assert len(glue_lines) == len(groups)
+
+
+def test_broadcast_scalar_is_kept_where_it_gives_the_result_its_shape():
+    f = lambda x: x * mnp.broadcast_to(np.float64(2.0), (1, 3))  # the constant adds the leading axis  # noqa: E731
+    program = opt.optimize(mg.make_ir(f)(np.ones(3)))
+    (out,) = mg.eval_program(program, [np.arange(3.0)])
+    assert out.shape == (1, 3)
+    np.testing.assert_allclose(out, [[0.0, 2.0, 4.0]])

@@ -132,8 +132,9 @@ def algebraic_simplification(program: Program) -> Program:
         if prim in _ELEMENTWISE:
             scalars = tuple(_scalar_constant(a, eqn) for a in ins)
             if any(s is not None for s in scalars):
-                ins = tuple(a if s is None else s for a, s in zip(ins, scalars))
-                eqn = Eqn(prim, ins, eqn.out, eqn.params, eqn.source)
+                new = tuple(a if s is None else s for a, s in zip(ins, scalars))
+                if np.broadcast_shapes(*(a.aval.shape for a in new)) == eqn.out.aval.shape:
+                    eqn = Eqn(prim, new, eqn.out, eqn.params, eqn.source)
         result = _identity(eqn, producers)
         if result is None and isinstance(eqn, Eqn):
             producers[eqn.out] = eqn

@@ -40,7 +40,7 @@ class _Static:
         return isinstance(other, _Static) and self.value == other.value
 
 
-_shape_and_dtype = operator.attrgetter("shape", "dtype")
+_array_key = operator.attrgetter("__class__", "shape", "dtype")
 _VIEWS = {shape.reshape, shape.transpose, shape.broadcast_to, indexing.gather}
 
 
@@ -169,17 +169,17 @@ class Jitted:
             return self.f(*args, **kwargs)
         if not kwargs and self._flat_ok:  # fast path: positional arrays only
             try:
-                program = self._flat_programs.get(tuple(map(_shape_and_dtype, args)))
+                program = self._flat_programs.get(tuple(map(_array_key, args)))
             except AttributeError:  # not all arrays
                 program = None
-            if program is not None and all(type(a) is np.ndarray for a in args):
+            if program is not None:
                 return program.call_flat(args)
         key, leaves = self._split(args, kwargs)
         program = self.programs.get(key)
         if program is None:
             program = self._compile(key, args, kwargs, leaves)
             if not kwargs and self._flat_ok and all(type(a) is np.ndarray for a in args):
-                self._flat_programs[tuple(map(_shape_and_dtype, args))] = program
+                self._flat_programs[tuple(map(_array_key, args))] = program
         return program(leaves)
 
     def _compile(self, key, args, kwargs, leaves) -> CompiledProgram:
