@@ -103,7 +103,8 @@ def _forget(path: str) -> None:
 
 
 def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
-    """A Numba dispatcher for ``kernel``, compiled for the types of ``args``."""
+    """A Numba dispatcher for ``kernel``, compiled for the types of ``args``. (It runs in the
+    compile thread: nothing here may touch the process's warning filters, which are global.)"""
     import hashlib
 
     import numba

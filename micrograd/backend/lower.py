@@ -16,27 +16,32 @@ from ..core.ir import Const, Program, Var
 from ..core.trace import Tracer
 from ..primitives import shape as sh
 from .fusion import REDUCTIONS, Group, Step, fuse
+from .statements import statement
 
 FASTMATH = "{'contract', 'reassoc', 'arcp'}"  # changes results by rounding only: no nnan/ninf/nsz
 
 
 @dataclass
 class Kernel:
+    """A compiled piece: consecutive steps (fused groups and statements) in one Numba function."""
     name: str
     source: str  # a whole module: imports, typed constants, the @njit function
-    group: Group
+    steps: list[Step]
     args: list  # atoms passed by the glue, in parameter order
     outputs: list  # Vars returned, in order
-    digest: str = ""
+
+    @property
+    def eqns(self) -> list:
+        return [e for step in self.steps for e in (step.group.eqns if step.group else [step.eqn])]
 
     def numpy_version(self) -> Callable:
         """The same computation with NumPy, one array per operation: what runs until the
         compiled kernel is ready, or when it cannot be compiled."""
-        group, args, outputs = self.group, self.args, self.outputs
+        eqns, args, outputs = self.eqns, self.args, self.outputs
 
         def run(*values):
-            env = {a: v for a, v in zip(args, values)}
-            for eqn in group.eqns:
+            env = dict(zip(args, values))
+            for eqn in eqns:
                 operands = [a.value if isinstance(a, Const) and a not in env else env[a] for a in eqn.inputs]
                 env[eqn.out] = eqn.prim.impl(*operands, **eqn.params)
             return tuple(env[o] for o in outputs)
@@ -57,83 +62,128 @@ def _is_scalar_const(atom) -> bool:
     return isinstance(atom, Const) and atom.aval.ndim == 0 and not isinstance(atom.value, Tracer)
 
 
-def kernel_source(name: str, group: Group, outputs: list) -> Kernel:
-    shape = group.shape
-    idx = [f"i{k}" for k in range(len(shape))]
-    code: dict[Any, str] = {}
+_INIT = {"sum": "0", "max": "-np.inf", "min": "np.inf"}
+
+
+def lowerable(step: Step) -> bool:
+    """Whether a step can run inside a compiled piece."""
+    if step.group is not None:
+        return True
+    names = ["_"] * len(step.eqn.inputs)
+    return statement(step.eqn, "_", list(zip(names, [a.aval for a in step.eqn.inputs])), ["A"] * len(names)) is not None
+
+
+def _layout_of(eqn, layout) -> str:
+    """"C" or "F" where a statement's result is known to be contiguous that way, else "A"."""
+    if eqn.prim is sh.transpose:
+        return "F" if eqn.params["perm"] == (1, 0) and layout.get(eqn.inputs[0]) == "C" else "A"
+    if eqn.prim is sh.broadcast_to or (eqn.prim.name == "gather" and not eqn.params["index"].num_arrays):
+        return "A"  # views
+    return "C"
+
+
+def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs: set = frozenset()) -> Kernel:
+    """One Numba function running ``steps`` in order: a loop nest per fused group, statements
+    for the rest. Values made and used inside stay inside; values in ``returned`` are returned.
+    ``contiguous_inputs`` are operands known to arrive C-contiguous (the program's inputs)."""
+    eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
+    produced = {e.out for e in eqns}
+    used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
+                   if isinstance(a, Var) and (s.group is None or a not in s.group.members)}
+    storage: dict[Any, str] = {}  # atom -> the variable holding it (an array; a scalar when 0-d)
+    layout: dict[Any, str] = {}  # "C" for arrays known to be C-contiguous
     constants, params, args = [], [], []
-    for a in group.inputs:
-        if _is_scalar_const(a):
-            code[a] = f"c{len(constants)}"
-            constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
-        else:
-            code[a] = f"a{len(params)}"
-            params.append(code[a])
-            args.append(a)
-
-    def read(atom) -> str:
-        if atom in code and (atom.aval.ndim == 0 or atom in members):
-            return code[atom]
-        s = atom.aval.shape
-        lead = len(shape) - len(s)
-        return f"{code[atom]}[{', '.join(idx[lead + j] if d != 1 else '0' for j, d in enumerate(s))}]"
-
-    members: set = set()
-    before, body, returns = [], [], []
-    for j, eqn in enumerate(group.eqns):
-        out = eqn.out
-        dt = _dtype_code(eqn.inputs[-1].aval.dtype)
-        if eqn.prim in REDUCTIONS:
-            axes, kind = eqn.params["axes"], REDUCTIONS[eqn.prim]
-            kept = [i for k, i in enumerate(idx) if k not in axes]
-            target = f"r{j}[{', '.join(kept)}]" if kept else f"r{j}"
-            init = {"sum": "0", "max": "-np.inf", "min": "np.inf"}[kind]
-            if np.issubdtype(out.aval.dtype, np.integer) and kind != "sum":
-                init = f"np.iinfo({_dtype_code(out.aval.dtype)}).{'min' if kind == 'max' else 'max'}"
-            if kept:
-                before.append(f"r{j} = np.full({out.aval.shape!r}, {init}, {_dtype_code(out.aval.dtype)})")
+    for e in eqns:
+        for a in e.inputs:
+            if a in storage or (isinstance(a, Var) and a in produced):
+                continue
+            if _is_scalar_const(a):
+                storage[a] = f"c{len(constants)}"
+                constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
             else:
-                before.append(f"r{j} = {_dtype_code(out.aval.dtype)}({init})")
-            value = read(eqn.inputs[0])
-            body.append(f"{target} += {value}" if kind == "sum" else
-                        f"{target} = np.{'maximum' if kind == 'max' else 'minimum'}({target}, {value})")
-            code[out] = f"r{j}"
-            if out in outputs:
-                returns.append((out, f"r{j}"))
+                storage[a] = f"a{len(params)}"
+                params.append(storage[a])
+                args.append(a)
+                if a in contiguous_inputs:
+                    layout[a] = "C"
+
+    lines, counter = [], [0]
+
+    def fresh(prefix: str) -> str:
+        counter[0] += 1
+        return f"{prefix}{counter[0]}"
+
+    for step in steps:
+        if step.eqn is not None:
+            eqn = step.eqn
+            out = fresh("s")
+            ins = [(storage[a], a.aval) for a in eqn.inputs]
+            code = statement(eqn, out, ins, [layout.get(a, "A") for a in eqn.inputs])
+            lines += [f"{code[0]}  # {eqn.prim.name}"] + code[1:]
+            storage[eqn.out] = out
+            layout[eqn.out] = _layout_of(eqn, layout)
             continue
-        if eqn.prim is sh.broadcast_to:
-            expr = read(eqn.inputs[0])
-        else:
-            operands = [read(a) for a in eqn.inputs]
-            rule = eqn.prim.lower
-            expr = rule.format(*operands, dt=dt, **eqn.params) if isinstance(rule, str) else rule(dt, *operands, **eqn.params)
-        body.append(f"v{j} = {expr}  # {eqn.prim.name}")
-        code[out] = f"v{j}"
-        members.add(out)
-        if out in outputs:
-            if shape:
-                before.append(f"o{j} = np.empty({shape!r}, {_dtype_code(out.aval.dtype)})")
-                body.append(f"o{j}[{', '.join(idx)}] = v{j}")
-                returns.append((out, f"o{j}"))
-            else:
-                returns.append((out, f"v{j}"))
-    order = {o: k for k, o in enumerate(outputs)}
-    returns.sort(key=lambda r: order[r[0]])
+        group = step.group
+        shape = group.shape
+        idx = [f"i{k}" for k in range(len(shape))]
+        local: dict[Any, str] = {}  # members of this nest: their value in the current iteration
 
-    lines = ["import numpy as np", "from numba import njit", "", *constants, "",
-             f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True)",
-             f"def {name}({', '.join(params)}):"]
-    lines += ["    " + b for b in before]
-    indent = "    "
-    for k, n in enumerate(shape):
-        lines.append(f"{indent}for {idx[k]} in range({n}):")
-        indent += "    "
-    lines += [indent + b for b in body]
-    lines.append(f"    return ({''.join(r + ', ' for _, r in returns)})")
-    source = "\n".join(lines) + "\n"
-    kernel = Kernel(name, source, group, args, [o for o, _ in returns])
-    kernel.digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    return kernel
+        def read(atom) -> str:
+            if atom in local:
+                return local[atom]
+            if atom.aval.ndim == 0:
+                return storage[atom]
+            lead = len(shape) - atom.aval.ndim
+            index = ", ".join(idx[lead + j] if d != 1 else "0" for j, d in enumerate(atom.aval.shape))
+            return f"{storage[atom]}[{index}]"
+
+        before, body = [], []
+        for eqn in group.eqns:
+            out = eqn.out
+            if eqn.prim in REDUCTIONS:
+                axes, kind = eqn.params["axes"], REDUCTIONS[eqn.prim]
+                kept = [i for k, i in enumerate(idx) if k not in axes]
+                r = fresh("r")
+                init, dtype = _INIT[kind], _dtype_code(out.aval.dtype)
+                if np.issubdtype(out.aval.dtype, np.integer) and kind != "sum":
+                    init = f"np.iinfo({dtype}).{'min' if kind == 'max' else 'max'}"
+                before.append(f"{r} = np.full({out.aval.shape!r}, {init}, {dtype})" if kept else f"{r} = {dtype}({init})")
+                target = f"{r}[{', '.join(kept)}]" if kept else r
+                value = read(eqn.inputs[0])
+                body.append(f"{target} += {value}" if kind == "sum" else
+                            f"{target} = np.{'maximum' if kind == 'max' else 'minimum'}({target}, {value})")
+                storage[out], layout[out] = r, "C"
+                continue
+            if eqn.prim is sh.broadcast_to:
+                expr = read(eqn.inputs[0])
+            else:
+                operands = [read(a) for a in eqn.inputs]
+                rule, dt = eqn.prim.lower, _dtype_code(eqn.inputs[-1].aval.dtype)
+                expr = rule.format(*operands, dt=dt, **eqn.params) if isinstance(rule, str) else rule(dt, *operands, **eqn.params)
+            v = fresh("v")
+            body.append(f"{v} = {expr}  # {eqn.prim.name}")
+            local[out] = v
+            if out in returned or out in used_across:
+                if shape:
+                    o = fresh("o")
+                    before.append(f"{o} = np.empty({shape!r}, {_dtype_code(out.aval.dtype)})")
+                    body.append(f"{o}[{', '.join(idx)}] = {v}")
+                    storage[out], layout[out] = o, "C"
+                else:
+                    storage[out] = v
+        lines += before
+        indent = ""
+        for k, n in enumerate(shape):
+            lines.append(f"{indent}for {idx[k]} in range({n}):")
+            indent += "    "
+        lines += [indent + b for b in body]
+    outputs = [e.out for e in eqns if e.out in returned]
+    body = "\n".join("    " + line for line in lines)
+    source = "\n".join(["import numpy as np", "from numba import njit", "", *constants, "",
+                         f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True)",
+                         f"def {name}({', '.join(params)}):", body,
+                         f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
+    return Kernel(name, source, steps, args, outputs)
 
 
 @dataclass
@@ -147,7 +197,8 @@ class Lowered:
     def as_text(self) -> str:
         parts = ["# glue: runs the steps in order; K[i] is kernel i"] + [self.glue_source]
         for i, k in enumerate(self.kernels):
-            parts.append(f"# kernel {i}: {k.name}  ({len(k.group.eqns)} equations fused over shape {k.group.shape})")
+            nests = sum(1 for s in k.steps if s.group)
+            parts.append(f"# kernel {i}: {len(k.eqns)} equations, {nests} loop nest(s) and {len(k.steps) - nests} statement(s)")
             parts.append(k.source.replace("cache=CACHE, ", ""))
         return "\n".join(parts)
 
@@ -158,11 +209,32 @@ class Lowered:
 
 
 def lower(program: Program) -> Lowered:
+    """Cut ``program`` into compiled pieces and glue: consecutive steps that Numba can run
+    (fused groups, and matmul, reshape, indexing, ... as statements) form one piece; a piece
+    needs at least one fused group to be worth compiling; everything else runs with NumPy."""
     steps = fuse(program)
-    names: dict[Any, str] = {}
+    runs: list[list[Step]] = []
+    for step in steps:
+        if lowerable(step) and runs and lowerable(runs[-1][-1]):
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    glue_runs = []
+    for run in runs:  # a run without a fused group stays NumPy: compiling it gains nothing
+        if any(s.group for s in run) and all(lowerable(s) for s in run):
+            glue_runs.append(run)
+        else:
+            glue_runs += [[s] for s in run]
+    used_by_run: dict[Any, set[int]] = {}
+    for r, run in enumerate(glue_runs):
+        for step in run:
+            for eqn in (step.group.eqns if step.group else [step.eqn]):
+                for a in eqn.inputs:
+                    used_by_run.setdefault(a, set()).add(r)
+    program_outputs = set(a for a in program.outvars if isinstance(a, Var))
+
+    names: dict[Any, str] = {v: f"x{k}" for k, v in enumerate(program.invars)}
     namespace: dict[str, Any] = {}
-    for k, v in enumerate(program.invars):
-        names[v] = f"x{k}"
 
     def name(atom) -> str:
         if atom not in names:
@@ -175,27 +247,22 @@ def lower(program: Program) -> Lowered:
 
     lines = [f"def program({', '.join(names[v] for v in program.invars)}):"]
     kernels: list[Kernel] = []
-    for step in steps:
-        if step.group is not None:
-            kernel = kernel_source(f"kernel_{len(kernels)}", step.group, step.outputs)
-            call_args = []
-            for a in kernel.args:
-                arg = name(a)
-                call_args.append(f"{_dtype_code(a.aval.dtype)}({arg})" if a.aval.ndim == 0 else arg)
-            outs = [name(o) for o in kernel.outputs]
-            if outs:
-                lines.append(f"    {''.join(o + ', ' for o in outs)}= K[{len(kernels)}]({', '.join(call_args)})")
-                for o in kernel.outputs:
-                    if o.aval.ndim == 0:
-                        lines.append(f"    {name(o)} = {_dtype_code(o.aval.dtype)}({name(o)})")
-            kernels.append(kernel)
-        else:
-            eqn = step.eqn
+    for r, run in enumerate(glue_runs):
+        if len(run) == 1 and run[0].group is None and not (any(s.group for s in run)):
+            eqn = run[0].eqn
             fn = f"{eqn.prim.name}_{len(namespace)}"
             namespace[fn] = functools.partial(eqn.prim.impl, **eqn.params) if eqn.params else eqn.prim.impl
             detail = ", ".join(f"{k}={v!r}" for k, v in eqn.params.items())
             lines.append(f"    {name(eqn.out)} = {fn}({', '.join(name(a) for a in eqn.inputs)})"
                          + (f"  # {detail}" if detail else ""))
-    outs = [name(a) for a in program.outvars]
-    lines.append(f"    return ({''.join(o + ', ' for o in outs)})")
+            continue
+        returned = {e.out for s in run for e in (s.group.eqns if s.group else [s.eqn])
+                    if e.out in program_outputs or used_by_run.get(e.out, set()) - {r}}
+        kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, set(program.invars))
+        call_args = [f"{_dtype_code(a.aval.dtype)}({name(a)})" if a.aval.ndim == 0 else name(a) for a in kernel.args]
+        if kernel.outputs:
+            lines.append(f"    {''.join(name(o) + ', ' for o in kernel.outputs)}= K[{len(kernels)}]({', '.join(call_args)})")
+            lines += [f"    {name(o)} = {_dtype_code(o.aval.dtype)}({name(o)})" for o in kernel.outputs if o.aval.ndim == 0]
+        kernels.append(kernel)
+    lines.append(f"    return ({''.join(name(a) + ', ' for a in program.outvars)})")
     return Lowered(program, kernels, "\n".join(lines) + "\n", namespace)

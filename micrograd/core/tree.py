@@ -65,18 +65,26 @@ def _node_type(x: Any) -> _NodeType | None:
 
 class TreeDef:
     """The structure of a pytree without its leaves; hashable, so it can key a cache."""
-    __slots__ = ("node_class", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("node_class", "aux", "children", "_num_leaves", "_hash")
 
     def __init__(self, node_class: type | None, aux: Hashable = None, children: tuple = ()):
         self.node_class, self.aux, self.children = node_class, aux, children
-        self.num_leaves = 1 if node_class is None else sum(c.num_leaves for c in children)
-        self._hash = hash((node_class, aux, children))
+        self._num_leaves = self._hash = None  # computed when first asked for: flattening is hot
+
+    @property
+    def num_leaves(self) -> int:
+        if self._num_leaves is None:
+            self._num_leaves = 1 if self.node_class is None else sum(c.num_leaves for c in self.children)
+        return self._num_leaves
 
     def __eq__(self, other):
-        return (isinstance(other, TreeDef) and self._hash == other._hash and self.node_class is other.node_class
-                and self.aux == other.aux and self.children == other.children)
+        return self is other or (isinstance(other, TreeDef) and hash(self) == hash(other)
+                                 and self.node_class is other.node_class and self.aux == other.aux
+                                 and self.children == other.children)
 
     def __hash__(self):
+        if self._hash is None:
+            self._hash = hash((self.node_class, self.aux, self.children))
         return self._hash
 
     def __repr__(self):
@@ -84,6 +92,7 @@ class TreeDef:
 
 
 LEAF = TreeDef(None)
+_NONE = TreeDef(type(None))
 
 
 def _describe(td: TreeDef) -> str:
@@ -109,16 +118,27 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     [1.0, 2.0, 3.0]
     """
     leaves: list[Any] = []
+    return leaves, _flatten(tree, leaves, is_leaf)
 
-    def visit(x) -> TreeDef:
-        node = None if is_leaf is not None and is_leaf(x) else _node_type(x)
-        if node is None:
-            leaves.append(x)
-            return LEAF
-        children, aux = node.flatten(x)
-        return TreeDef(type(x), aux, tuple(visit(c) for c in children))
 
-    return leaves, visit(tree)
+def _flatten(x: Any, leaves: list, is_leaf) -> TreeDef:
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return LEAF
+    kind = type(x)
+    if kind is list or kind is tuple:  # the common containers skip the registry
+        return TreeDef(kind, None, tuple([_flatten(c, leaves, is_leaf) for c in x]))
+    if kind is dict:
+        keys = _sorted_keys(x)
+        return TreeDef(dict, keys, tuple([_flatten(x[k], leaves, is_leaf) for k in keys]))
+    if x is None:
+        return _NONE
+    node = _node_type(x)
+    if node is None:
+        leaves.append(x)
+        return LEAF
+    children, aux = node.flatten(x)
+    return TreeDef(kind, aux, tuple([_flatten(c, leaves, is_leaf) for c in children]))
 
 
 def unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
@@ -129,16 +149,23 @@ def unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
     ('a', ['b'])
     """
     it = iter(leaves)
-
-    def build(td: TreeDef):
-        if td.node_class is None:
-            return next(it)
-        return _registry[td.node_class].unflatten(td.aux, [build(c) for c in td.children])
-
-    out = build(treedef)
+    out = _build(treedef, it)
     if next(it, _sentinel) is not _sentinel:
         raise ValueError(f"too many leaves for tree structure {treedef}")
     return out
+
+
+def _build(td: TreeDef, it) -> Any:
+    kind = td.node_class
+    if kind is None:
+        return next(it)
+    if kind is list:
+        return [_build(c, it) for c in td.children]
+    if kind is tuple:
+        return tuple([_build(c, it) for c in td.children])
+    if kind is dict:
+        return {k: _build(c, it) for k, c in zip(td.aux, td.children)}
+    return _registry[kind].unflatten(td.aux, [_build(c, it) for c in td.children])
 
 
 _sentinel = object()

@@ -40,7 +40,9 @@ class _Static:
         return isinstance(other, _Static) and self.value == other.value
 
 
-_array_key = operator.attrgetter("__class__", "shape", "dtype")
+# the signature of an array argument; compiled code takes C-contiguous arrays, and other ones
+# take the slow path, which makes them contiguous
+_array_key = operator.attrgetter("__class__", "shape", "dtype", "flags.c_contiguous")
 _VIEWS = {shape.reshape, shape.transpose, shape.broadcast_to, indexing.gather}
 
 
@@ -51,6 +53,8 @@ class CompiledProgram:
         self.lowered, self.name, self.cache, self.strict = lowered, name, cache, strict
         self.jobs: list = []
         self._warned = False
+        self._pending: list = []  # compile failures not yet reported
+        self.numpy_kernels = [k.numpy_version() for k in lowered.kernels]
         self.kernels: list = [self._first_call(i, k) for i, k in enumerate(lowered.kernels)]
         self.run = lowered.make_callable(self.kernels)
         program = lowered.program
@@ -73,10 +77,8 @@ class CompiledProgram:
         return self.__call__
 
     def _first_call(self, i: int, kernel: Kernel) -> Callable:
-        numpy_version = kernel.numpy_version()
-
         def first_call(*args):
-            self.kernels[i] = numpy_version
+            self.kernels[i] = self.numpy_kernels[i]
             if self.strict:
                 self.kernels[i] = self._compile_now(kernel, args)
             else:
@@ -91,15 +93,30 @@ class CompiledProgram:
             raise CompileError(self._describe(kernel, e)) from e
 
     def _install(self, i: int, kernel: Kernel, compiled, error: Exception | None) -> None:
+        """Called by the compile thread. A failure is reported in the caller's thread, by the
+        next call of the kernel (a warning from the compile thread would surface anywhere)."""
         if error is None:
             self.kernels[i] = compiled
-        elif not self._warned:
+            return
+        numpy_version = self.numpy_kernels[i]
+        message = self._describe(kernel, error) + " Running them with NumPy instead (jit(..., strict=True) raises instead)."
+
+        def report_then_run(*args):
+            self.kernels[i] = numpy_version
+            self._report(message)
+            return numpy_version(*args)
+
+        self.kernels[i] = report_then_run
+        self._pending.append((i, message))
+
+    def _report(self, message: str) -> None:
+        self._pending = [p for p in self._pending if p[1] != message]
+        if not self._warned:
             self._warned = True
-            warnings.warn(self._describe(kernel, error) + " Running them with NumPy instead "
-                          "(jit(..., strict=True) raises instead).", RuntimeWarning, stacklevel=2)
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
 
     def _describe(self, kernel: Kernel, error: Exception) -> str:
-        eqns = "\n".join(f"    {e.out.aval} = {e.prim.name} ({e.source or 'unknown line'})" for e in kernel.group.eqns)
+        eqns = "\n".join(f"    {e.out.aval} = {e.prim.name} ({e.source or 'unknown line'})" for e in kernel.eqns)
         reason = str(error).strip().splitlines()
         return (f"micrograd.jit: Numba could not compile {kernel.name} of {self.name}, which computes:\n{eqns}\n"
                 f"  because: {type(error).__name__}: {' / '.join(reason[:6])}")
@@ -110,7 +127,11 @@ class CompiledProgram:
         return tree.unflatten(self.out_tree, outs)
 
     def wait(self, timeout: float | None = None) -> bool:
-        return all(job.done.wait(timeout) for job in list(self.jobs))
+        done = all(job.done.wait(timeout) for job in list(self.jobs))
+        for i, message in list(self._pending):
+            self.kernels[i] = self.numpy_kernels[i]
+            self._report(message)
+        return done
 
 
 class Jitted:
@@ -147,9 +168,8 @@ class Jitted:
             dynamic = (tuple(a for i, a in enumerate(args) if i not in nums),
                        {k: v for k, v in kwargs.items() if k not in self.static_argnames})
         leaves, treedef = tree.flatten(dynamic)
-        leaves = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in leaves]
-        key = (treedef, static, tuple((x.shape, x.dtype) for x in leaves))
-        return key, leaves
+        leaves = [x if type(x) is np.ndarray and x.flags.c_contiguous else np.asarray(x, order="C") for x in leaves]
+        return (treedef, static, tuple(map(_array_key, leaves))), leaves
 
     def _dynamic_function(self, args: tuple, kwargs: dict) -> Callable:
         if not self.static_argnums and not self.static_argnames and not kwargs:
