@@ -6,7 +6,7 @@ array([0.    , 0.6397])
 """
 __version__ = "0.1.0"
 
-from . import numpy, primitives, testing, tree  # noqa: E402
+from . import numpy, primitives, random, testing, tree, viz  # noqa: E402
 from .testing import check_grads  # noqa: E402
 from .backend.compile import CompileError  # noqa: E402
 from .core.errors import LeakedTracerError, ShapeError, TracerConversionError  # noqa: E402
@@ -18,6 +18,13 @@ from .transforms.jit import jit  # noqa: E402
 from .transforms.jvp import jvp, linearize  # noqa: E402
 from .transforms.make_ir import make_ir  # noqa: E402
 from .transforms.vmap import vmap  # noqa: E402
+from . import data, nn, optim  # noqa: E402
+from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Identity, L1Loss,  # noqa: E402
+                 Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
-           "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError"]
+           "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
+           "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
+           "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
+           "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm"]
