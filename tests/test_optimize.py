@@ -80,3 +80,15 @@ def test_broadcast_scalar_is_kept_where_it_gives_the_result_its_shape():
     (out,) = mg.eval_program(program, [np.arange(3.0)])
     assert out.shape == (1, 3)
     np.testing.assert_allclose(out, [[0.0, 2.0, 4.0]])
+
+
+def test_identity_matmul_full_slices_and_unit_axis_transposes_disappear():
+    eye = np.eye(3)
+    f = lambda x: (x @ eye)[..., 0:3].reshape(3, 1, 3).transpose(1, 0, 2).reshape(3, 3)  # noqa: E731
+    program = opt.optimize(mg.make_ir(f)(np.ones((3, 3))))
+    assert names(program) == [] and program.outvars[0] is program.invars[0]
+    g = lambda x: x.reshape(2, 3, 1).transpose(1, 0, 2).reshape(3, 2)  # a real transpose, without the unit axis  # noqa: E731
+    program = opt.optimize(mg.make_ir(g)(np.ones((2, 3))))
+    assert names(program) == ["transpose"]
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(mg.eval_program(program, [x])[0], g(x))

@@ -15,14 +15,17 @@ import numpy as np
 
 from ..core.ir import Const, Eqn, Program, Var
 from ..primitives import elementwise as ew
+from ..primitives import indexing as ix
+from ..primitives import linalg as la
 from ..primitives import shape as sh
 
 Atom = Any  # Var | Const
 
 
-def _rewrite(program: Program, visit: Callable[[Eqn], "Eqn | Atom | None"]) -> Program:
+def _rewrite(program: Program, visit: Callable[[Eqn], "Eqn | list[Eqn] | Atom | None"]) -> Program:
     """Rebuild ``program``, letting ``visit`` replace each equation (its inputs already
-    substituted) by another equation, or by an existing atom (None keeps it)."""
+    substituted) by other equations (the last defines the result), or by an existing atom
+    (None keeps it)."""
     subst: dict[Var, Atom] = {}
 
     def sub(a):
@@ -34,10 +37,11 @@ def _rewrite(program: Program, visit: Callable[[Eqn], "Eqn | Atom | None"]) -> P
         result = visit(eqn)
         if result is None or result is eqn:
             eqns.append(eqn)
-        elif isinstance(result, Eqn):
-            eqns.append(result)
-            if result.out is not eqn.out:
-                subst[eqn.out] = result.out
+        elif isinstance(result, (Eqn, list)):
+            result = [result] if isinstance(result, Eqn) else result
+            eqns += result
+            if result[-1].out is not eqn.out:
+                subst[eqn.out] = result[-1].out
         else:
             subst[eqn.out] = result
     return Program(program.invars, eqns, [sub(a) for a in program.outvars], program.in_tree, program.out_tree)
@@ -121,9 +125,11 @@ def _producer(eqns_by_out: dict, atom):
 
 
 def algebraic_simplification(program: Program) -> Program:
-    """x*1, 1*x, x/1, x+0, 0+x, x-0, -(-x), cast to the same dtype, reshape to the same shape,
-    transpose of a transpose, reshape of a reshape, stop_gradient (for programs past
-    differentiation); and an elementwise operand that is a broadcast scalar constant becomes the
+    """x*1, 1*x, x/1, x+0, 0+x, x-0, -(-x), x @ I, cast to the same dtype, reshape to the same
+    shape, slices that keep everything, transpose of a transpose, reshape of a reshape,
+    stop_gradient (for programs past differentiation); a transpose moving only length-1 axes is
+    a reshape, and other transposes lose their length-1 axes (so vmap's reshape/transpose/reshape
+    chains collapse); an elementwise operand that is a broadcast scalar constant becomes the
     scalar (elementwise primitives broadcast it)."""
     producers: dict[Var, Eqn] = {}
 
@@ -136,9 +142,11 @@ def algebraic_simplification(program: Program) -> Program:
                 if np.broadcast_shapes(*(a.aval.shape for a in new)) == eqn.out.aval.shape:
                     eqn = Eqn(prim, new, eqn.out, eqn.params, eqn.source)
         result = _identity(eqn, producers)
-        if result is None and isinstance(eqn, Eqn):
-            producers[eqn.out] = eqn
-        return result if result is not None else eqn
+        if result is None:
+            result = eqn
+        for e in result if isinstance(result, list) else [result] if isinstance(result, Eqn) else []:
+            producers[e.out] = e
+        return result
 
     return _rewrite(program, visit)
 
@@ -176,12 +184,49 @@ def _identity(eqn: Eqn, producers: dict):
     if prim is sh.transpose:
         if eqn.params["perm"] == tuple(range(len(eqn.params["perm"]))):
             return x
+        moved = [p for p in eqn.params["perm"] if x.aval.shape[p] != 1]
+        if moved == sorted(moved):  # only length-1 axes move: the data's order is unchanged
+            return Eqn(sh.reshape, (x,), eqn.out, {"shape": eqn.out.aval.shape}, eqn.source)
+        if len(moved) < len(eqn.params["perm"]):  # transpose without the length-1 axes, between reshapes
+            return _transpose_without_unit_axes(eqn, x, moved, producers)
         if inner is not None and inner.prim is sh.transpose:
             perm = tuple(inner.params["perm"][p] for p in eqn.params["perm"])
             if perm == tuple(range(len(perm))):
                 return inner.inputs[0]
             return Eqn(sh.transpose, inner.inputs, eqn.out, {"perm": perm}, eqn.source)
+    if prim is ix.gather and not eqn.params["index"].num_arrays and _same_type(x, eqn) and all(
+            i is Ellipsis or (isinstance(i, tuple) and i[3] in (None, 1)) for i in eqn.params["index"].items):
+        return x  # slices that keep every element in order
+    if prim is la.matmul:
+        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
+            if _is_identity(b) and _same_type(a, eqn):
+                return a
     return None
+
+
+def _transpose_without_unit_axes(eqn: Eqn, x, moved: list, producers: dict) -> list[Eqn]:
+    rank = {p: r for r, p in enumerate(sorted(moved))}
+    core_shape = tuple(x.aval.shape[p] for p in sorted(moved))
+    core_perm = tuple(rank[p] for p in moved)
+    squeezed = Var(type(x.aval)(core_shape, x.aval.dtype))
+    transposed = Var(type(x.aval)(tuple(core_shape[p] for p in core_perm), x.aval.dtype))
+    first = Eqn(sh.reshape, (x,), squeezed, {"shape": core_shape}, eqn.source)
+    inner = _producer(producers, x)
+    if inner is not None and inner.prim is sh.reshape:  # reshape of a reshape: skip the middle
+        original = inner.inputs[0]
+        first = None if original.aval.shape == core_shape else Eqn(sh.reshape, (original,), squeezed, {"shape": core_shape}, eqn.source)
+        squeezed = original if first is None else squeezed
+    return [e for e in (first,) if e is not None] + [
+        Eqn(sh.transpose, (squeezed,), transposed, {"perm": core_perm}, eqn.source),
+        Eqn(sh.reshape, (transposed,), eqn.out, {"shape": eqn.out.aval.shape}, eqn.source)]
+
+
+def _is_identity(atom) -> bool:
+    """A constant identity matrix (jacfwd pushes one through a program)."""
+    if not isinstance(atom, Const) or not isinstance(atom.value, np.ndarray) or atom.value.ndim != 2:
+        return False
+    v = atom.value
+    return v.shape[0] == v.shape[1] and v.size <= 1 << 22 and np.array_equal(v, np.eye(v.shape[0], dtype=v.dtype))
 
 
 _ELEMENTWISE = {p for p in vars(ew).values() if getattr(p, "lower", None) is not None and p not in (ew.cast, ew.stop_gradient)}
