@@ -92,3 +92,9 @@ def test_identity_matmul_full_slices_and_unit_axis_transposes_disappear():
     assert names(program) == ["transpose"]
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(mg.eval_program(program, [x])[0], g(x))
+
+
+def test_common_subexpressions_of_commutative_operations():
+    program = mg.make_ir(lambda x, y: x * y + y * x)(np.ones(2), np.ones(2))
+    shared = opt.dead_code_elimination(opt.common_subexpression_elimination(program))
+    assert names(shared) == ["mul", "add"]

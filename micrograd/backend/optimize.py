@@ -65,13 +65,19 @@ def _const_key(c: Const):
     return ("array", id(v))
 
 
+_COMMUTATIVE = {ew.add, ew.mul, ew.maximum, ew.minimum, ew.eq, ew.ne}
+
+
 def common_subexpression_elimination(program: Program) -> Program:
-    """Compute each distinct (primitive, operands, parameters) once."""
+    """Compute each distinct (primitive, operands, parameters) once; the operands of commutative
+    primitives count in any order."""
     seen: dict[tuple, Var] = {}
 
     def visit(eqn):
-        key = (eqn.prim.name, tuple(a if isinstance(a, Var) else _const_key(a) for a in eqn.inputs),
-               tuple(sorted(eqn.params.items())))
+        operands = [("var", id(a)) if isinstance(a, Var) else _const_key(a) for a in eqn.inputs]
+        if eqn.prim in _COMMUTATIVE:
+            operands.sort(key=repr)
+        key = (eqn.prim.name, tuple(operands), tuple(sorted(eqn.params.items())))
         try:
             hash(key)
         except TypeError:
