@@ -182,3 +182,14 @@ def test_disk_cache_is_reused_by_a_second_process_and_survives_corruption(tmp_pa
     third, stderr = _run_script(tmp_path)
     assert third.split("out=")[1] == first.split("out=")[1]
     assert "compiling it again" in stderr
+
+
+def test_large_transcendentals_run_with_numpy_and_large_nests_split_across_cores():
+    f = lambda x: np.sum(np.tanh(x) * 2.0, axis=1)  # noqa: E731
+    x = np.random.default_rng(0).normal(size=(1024, 256)).astype(np.float32)
+    lowered = mg.jit(f).lower(x)
+    assert "tanh" in lowered.glue_source  # NumPy's SIMD tanh, between compiled pieces
+    assert "prange" in lowered.kernels[0].source and "parallel=True" in lowered.kernels[0].source
+    np.testing.assert_allclose(mg.jit(f, strict=True)(x), f(x), rtol=1e-5)
+    small = mg.jit(f).lower(x[:4, :8])
+    assert "tanh" not in small.glue_source and "prange" not in small.kernels[0].source

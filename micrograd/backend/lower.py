@@ -73,6 +73,17 @@ def lowerable(step: Step) -> bool:
     return statement(step.eqn, "_", list(zip(names, [a.aval for a in step.eqn.inputs])), ["A"] * len(names)) is not None
 
 
+PARALLEL_MIN_SIZE = 1 << 17  # elements of a loop nest worth splitting across cores
+
+
+def _splits_across_cores(group: Group) -> bool:
+    """Large nests run their outer loop across cores, unless a reduction sums over that axis
+    (its iterations would then write the same places)."""
+    if not group.shape or int(np.prod(group.shape)) < PARALLEL_MIN_SIZE or group.shape[0] < 2:
+        return False
+    return not any(e.prim in REDUCTIONS and 0 in e.params["axes"] for e in group.eqns)
+
+
 def _layout_of(eqn, layout) -> str:
     """"C" or "F" where a statement's result is known to be contiguous that way, else "A"."""
     if eqn.prim is sh.transpose:
@@ -107,7 +118,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
                 if a in contiguous_inputs:
                     layout[a] = "C"
 
-    lines, counter = [], [0]
+    lines, counter, parallel = [], [0], False
 
     def fresh(prefix: str) -> str:
         counter[0] += 1
@@ -173,14 +184,16 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
                     storage[out] = v
         lines += before
         indent = ""
+        split = _splits_across_cores(group)
+        parallel |= split
         for k, n in enumerate(shape):
-            lines.append(f"{indent}for {idx[k]} in range({n}):")
+            lines.append(f"{indent}for {idx[k]} in {'prange' if split and k == 0 else 'range'}({n}):")
             indent += "    "
         lines += [indent + b for b in body]
     outputs = [e.out for e in eqns if e.out in returned]
     body = "\n".join("    " + line for line in lines)
-    source = "\n".join(["import numpy as np", "from numba import njit", "", *constants, "",
-                         f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True)",
+    source = "\n".join(["import numpy as np", "from numba import njit, prange", "", *constants, "",
+                         f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True{', parallel=True' if parallel else ''})",
                          f"def {name}({', '.join(params)}):", body,
                          f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
     return Kernel(name, source, steps, args, outputs)
