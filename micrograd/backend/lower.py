@@ -119,6 +119,8 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
                     layout[a] = "C"
 
     lines, counter, parallel = [], [0], False
+    # BLAS already runs on every core; a second thread pool in the same piece fights it for them
+    uses_blas = any(s.eqn is not None and s.eqn.prim.name == "matmul" for s in steps)
 
     def fresh(prefix: str) -> str:
         counter[0] += 1
@@ -184,7 +186,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
                     storage[out] = v
         lines += before
         indent = ""
-        split = _splits_across_cores(group)
+        split = _splits_across_cores(group) and not uses_blas
         parallel |= split
         for k, n in enumerate(shape):
             lines.append(f"{indent}for {idx[k]} in {'prange' if split and k == 0 else 'range'}({n}):")
