@@ -12,7 +12,7 @@ plus a :class:`TreeDef`, works on the leaves, and rebuilds the caller's structur
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Iterable, NamedTuple
+from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
 
 
 class _NodeType(NamedTuple):
@@ -169,6 +169,44 @@ def _build(td: TreeDef, it) -> Any:
 
 
 _sentinel = object()
+
+
+def unflattener(treedef: TreeDef, wrap: Sequence[Callable | None] = ()) -> Callable[[Sequence[Any]], Any]:
+    """A function rebuilding ``treedef`` from a sequence of leaves, generated once so that
+    calling it does no recursion (``jit`` calls it on every result). ``wrap[i]``, if given,
+    is applied to leaf ``i``.
+
+    >>> rebuild = unflattener(structure({"a": [0, 0], "b": None}))
+    >>> rebuild([1, 2])
+    {'a': [1, 2], 'b': None}
+    """
+    namespace: dict[str, Any] = {}
+    count = iter(range(treedef.num_leaves))
+
+    def code(td: TreeDef) -> str:
+        kind = td.node_class
+        if kind is None:
+            i = next(count)
+            if i < len(wrap) and wrap[i] is not None:
+                namespace[f"w{i}"] = wrap[i]
+                return f"w{i}(o[{i}])"
+            return f"o[{i}]"
+        children = [code(c) for c in td.children]
+        if kind is list:
+            return "[" + ", ".join(children) + "]"
+        if kind is tuple:
+            return "(" + "".join(c + ", " for c in children) + ")"
+        if kind is dict:
+            return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(td.aux, children)) + "}" if all(
+                type(k) in (str, int) for k in td.aux) else _generic(td, children)
+        return _generic(td, children)
+
+    def _generic(td: TreeDef, children: list[str]) -> str:
+        n = len(namespace)
+        namespace[f"u{n}"], namespace[f"a{n}"] = _registry[td.node_class].unflatten, td.aux
+        return f"u{n}(a{n}, [{', '.join(children)}])"
+
+    return eval(f"lambda o: {code(treedef)}", namespace)
 
 
 def leaves(tree: Any) -> list[Any]:

@@ -43,6 +43,28 @@ class _Static:
 # the signature of an array argument; compiled code takes C-contiguous arrays, and other ones
 # take the slow path, which makes them contiguous
 _array_key = operator.attrgetter("__class__", "shape", "dtype", "flags.c_contiguous")
+def _structure(x: Any, leaves: list) -> Any:
+    """The pytree structure of ``x`` as nested tuples (hashed in C, unlike TreeDef), appending
+    its leaves to ``leaves``; only for the call's fast path."""
+    kind = type(x)
+    if kind is np.ndarray:
+        leaves.append(x)
+        return None
+    if kind is tuple or kind is list:
+        return kind, tuple([_structure(c, leaves) for c in x])
+    if kind is dict:
+        keys = sorted(x)
+        return dict, tuple(keys), tuple([_structure(x[k], leaves) for k in keys])
+    if x is None:
+        return kind
+    node = tree._node_type(x)
+    if node is None:
+        leaves.append(x)
+        return None
+    children, aux = node.flatten(x)
+    return kind, aux, tuple([_structure(c, leaves) for c in children])
+
+
 _VIEWS = {shape.reshape, shape.transpose, shape.broadcast_to, indexing.gather}
 
 
@@ -63,6 +85,10 @@ class CompiledProgram:
         self.copy_out = [not isinstance(v, Var) or v in program.invars or producers.get(v) in _VIEWS
                          or v.aval.ndim == 0 for v in program.outvars]
         self.out_tree = program.out_tree
+        outs = [v.aval for v in program.outvars]
+        self.finish = tree.unflattener(self.out_tree, [
+            (functools.partial(np.asarray, dtype=a.dtype) if a.ndim == 0 else np.array) if copy else None
+            for a, copy in zip(outs, self.copy_out)])
         self.call_flat = self._fast_call()
 
     def _fast_call(self) -> Callable:
@@ -72,9 +98,8 @@ class CompiledProgram:
             if copy_out[0]:
                 return lambda args: np.array(run(*args)[0])
             return lambda args: run(*args)[0]
-        if not any(copy_out):
-            return lambda args: tree.unflatten(out_tree, run(*args))
-        return self.__call__
+        finish = self.finish
+        return lambda args: finish(run(*args))
 
     def _first_call(self, i: int, kernel: Kernel) -> Callable:
         def first_call(*args):
@@ -122,9 +147,7 @@ class CompiledProgram:
                 f"  because: {type(error).__name__}: {' / '.join(reason[:6])}")
 
     def __call__(self, leaves: Sequence[Any]) -> Any:
-        outs = self.run(*leaves)
-        outs = [np.array(o) if copy else o for o, copy in zip(outs, self.copy_out)]
-        return tree.unflatten(self.out_tree, outs)
+        return self.finish(self.run(*leaves))
 
     def wait(self, timeout: float | None = None) -> bool:
         done = all(job.done.wait(timeout) for job in list(self.jobs))
@@ -147,7 +170,8 @@ class Jitted:
         self.cache = cache_dir(cache)
         self.strict = strict
         self.programs: dict[Any, CompiledProgram] = {}
-        self._flat_programs: dict[tuple, CompiledProgram] = {}  # keyed by (shape, dtype) per argument
+        self._flat_programs: dict[tuple, CompiledProgram] = {}  # keyed by _array_key per argument
+        self._tree_programs: dict[tuple, CompiledProgram] = {}  # keyed by _structure and _array_key
         self._flat_ok = not self.static_argnums and not self.static_argnames
         self.trace_count = 0
         self._lock = threading.Lock()
@@ -187,20 +211,38 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _stack():  # inside another transform: run inline, recording into its trace
             return self.f(*args, **kwargs)
-        if not kwargs and self._flat_ok:  # fast path: positional arrays only
-            try:
+        if not kwargs and self._flat_ok:
+            try:  # fast path 1: positional arrays
                 program = self._flat_programs.get(tuple(map(_array_key, args)))
             except AttributeError:  # not all arrays
                 program = None
             if program is not None:
                 return program.call_flat(args)
+            leaves: list = []
+            try:  # fast path 2: containers of arrays, keyed by a structure of plain tuples
+                program = self._tree_programs.get((_structure(args, leaves), tuple(map(_array_key, leaves))))
+            except (AttributeError, TypeError):
+                program = None
+            if program is not None:
+                return program(leaves)
         key, leaves = self._split(args, kwargs)
         program = self.programs.get(key)
         if program is None:
             program = self._compile(key, args, kwargs, leaves)
-            if not kwargs and self._flat_ok and all(type(a) is np.ndarray for a in args):
-                self._flat_programs[tuple(map(_array_key, args))] = program
+            if not kwargs and self._flat_ok:
+                self._remember_fast_keys(args, program)
         return program(leaves)
+
+    def _remember_fast_keys(self, args: tuple, program: CompiledProgram) -> None:
+        if all(type(a) is np.ndarray for a in args):
+            self._flat_programs[tuple(map(_array_key, args))] = program
+        leaves: list = []
+        try:
+            structure = _structure(args, leaves)
+        except TypeError:  # an unhashable static part: no fast path
+            return
+        if all(type(x) is np.ndarray for x in leaves):
+            self._tree_programs[(structure, tuple(map(_array_key, leaves)))] = program
 
     def _compile(self, key, args, kwargs, leaves) -> CompiledProgram:
         with self._lock:
