@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -93,17 +93,17 @@ def _layout_of(eqn, layout) -> str:
     return "C"
 
 
-def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs: set = frozenset()) -> Kernel:
+def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: Sequence = ()) -> Kernel:
     """One Numba function running ``steps`` in order: a loop nest per fused group, statements
     for the rest. Values made and used inside stay inside; values in ``returned`` are returned.
-    ``contiguous_inputs`` are operands known to arrive C-contiguous (the program's inputs)."""
+    ``program_inputs`` arrive C-contiguous (jit makes them so)."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
     produced = {e.out for e in eqns}
     used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
                    if isinstance(a, Var) and (s.group is None or a not in s.group.members)}
     storage: dict[Any, str] = {}  # atom -> the variable holding it (an array; a scalar when 0-d)
     layout: dict[Any, str] = {}  # "C" for arrays known to be C-contiguous
-    constants, params, args = [], [], []
+    constants, operands = [], []
     for e in eqns:
         for a in e.inputs:
             if a in storage or (isinstance(a, Var) and a in produced):
@@ -112,11 +112,18 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
                 storage[a] = f"c{len(constants)}"
                 constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
             else:
-                storage[a] = f"a{len(params)}"
-                params.append(storage[a])
-                args.append(a)
-                if a in contiguous_inputs:
-                    layout[a] = "C"
+                storage[a] = None
+                operands.append(a)
+    # the program's own inputs first, in their order: a piece that is the whole program is then
+    # called with the caller's arguments as they are
+    order = {v: i for i, v in enumerate(program_inputs)}
+    args = sorted(operands, key=lambda a: order.get(a, len(order)))
+    params = []
+    for a in args:
+        storage[a] = f"a{len(params)}"
+        params.append(storage[a])
+        if a in order:
+            layout[a] = "C"
 
     lines, counter, parallel = [], [0], False
     # BLAS already runs on every core; a second thread pool in the same piece fights it for them
@@ -192,7 +199,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, contiguous_inputs
             lines.append(f"{indent}for {idx[k]} in {'prange' if split and k == 0 else 'range'}({n}):")
             indent += "    "
         lines += [indent + b for b in body]
-    outputs = [e.out for e in eqns if e.out in returned]
+    outputs = sorted((e.out for e in eqns if e.out in returned), key=lambda v: returned[v])
     body = "\n".join("    " + line for line in lines)
     source = "\n".join(["import numpy as np", "from numba import njit, prange", "", *constants, "",
                          f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True{', parallel=True' if parallel else ''})",
@@ -208,6 +215,7 @@ class Lowered:
     kernels: list[Kernel]
     glue_source: str
     namespace: dict = field(default_factory=dict)
+    direct: bool = False  # one piece taking the program's inputs and returning its outputs
 
     def as_text(self) -> str:
         parts = ["# glue: runs the steps in order; K[i] is kernel i"] + [self.glue_source]
@@ -271,13 +279,20 @@ def lower(program: Program) -> Lowered:
             lines.append(f"    {name(eqn.out)} = {fn}({', '.join(name(a) for a in eqn.inputs)})"
                          + (f"  # {detail}" if detail else ""))
             continue
-        returned = {e.out for s in run for e in (s.group.eqns if s.group else [s.eqn])
-                    if e.out in program_outputs or used_by_run.get(e.out, set()) - {r}}
-        kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, set(program.invars))
+        returned = [e.out for s in run for e in (s.group.eqns if s.group else [s.eqn])
+                    if e.out in program_outputs or used_by_run.get(e.out, set()) - {r}]
+        # returned in the program's output order where they are outputs: see Lowered.direct
+        place = {v: i for i, v in enumerate(program.outvars) if isinstance(v, Var)}
+        returned = {v: (place.get(v, len(place)), k) for k, v in enumerate(returned)}
+        kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, program.invars)
         call_args = [f"{_dtype_code(a.aval.dtype)}({name(a)})" if a.aval.ndim == 0 else name(a) for a in kernel.args]
         if kernel.outputs:
             lines.append(f"    {''.join(name(o) + ', ' for o in kernel.outputs)}= K[{len(kernels)}]({', '.join(call_args)})")
             lines += [f"    {name(o)} = {_dtype_code(o.aval.dtype)}({name(o)})" for o in kernel.outputs if o.aval.ndim == 0]
         kernels.append(kernel)
     lines.append(f"    return ({''.join(name(a) + ', ' for a in program.outvars)})")
-    return Lowered(program, kernels, "\n".join(lines) + "\n", namespace)
+    lowered = Lowered(program, kernels, "\n".join(lines) + "\n", namespace)
+    only = kernels[0] if len(kernels) == 1 else None
+    lowered.direct = bool(only and only.args == list(program.invars) and only.outputs == list(program.outvars)
+                          and len(glue_runs) == 1 and all(v.aval.ndim for v in program.outvars + program.invars))
+    return lowered

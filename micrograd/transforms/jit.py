@@ -93,10 +93,10 @@ class CompiledProgram:
 
     def _fast_call(self) -> Callable:
         """The call for flat array arguments, with the output handling decided once."""
-        run, copy_out, out_tree = self.run, self.copy_out, self.out_tree
-        if out_tree.num_leaves == 1 and out_tree.node_class is None:
-            if copy_out[0]:
-                return lambda args: np.array(run(*args)[0])
+        run, copy_out, out_tree, kernels = self.run, self.copy_out, self.out_tree, self.kernels
+        if out_tree.num_leaves == 1 and out_tree.node_class is None and not copy_out[0]:
+            if self.lowered.direct:  # skip the glue: call the piece (looked up: it is swapped when compiled)
+                return lambda args: kernels[0](*args)[0]
             return lambda args: run(*args)[0]
         finish = self.finish
         return lambda args: finish(run(*args))
