@@ -17,14 +17,49 @@ def run_example(name, argv):
         sys.argv = old
 
 
-def test_mnist_example_learns(mnist_dir, capsys):
+def test_mnist_example_learns(mnist_dir, capsys, tmp_path):
     module = run_example("mnist.py", [])
-    accuracy = module["main"](["--data", mnist_dir, "--epochs", "2", "--batch-size", "64"])
+    plot = tmp_path / "loss.png"
+    accuracy = module["main"](["--data", mnist_dir, "--epochs", "2", "--batch-size", "64", "--plot", str(plot)])
     out = capsys.readouterr().out
     assert "epoch 2/2" in out
     losses = [float(line.split("loss ")[1].split()[0]) for line in out.splitlines() if line.startswith("epoch")]
     assert losses[1] < losses[0]
     assert accuracy > 0.85
+    assert f"Test Accuracy: {100 * accuracy:.2f}% on 10000 images" in out
+    assert plot.stat().st_size > 1000
+
+
+def test_mnist_example_without_augmentation_and_missing_data(mnist_dir, tmp_path, capsys):
+    module = run_example("mnist.py", [])
+    accuracy = module["main"](["--data", mnist_dir, "--epochs", "1", "--batch-size", "128", "--lr", "3e-3",
+                               "--no-augment", "--plot", ""])
+    assert accuracy > 0.8
+    with pytest.raises(FileNotFoundError, match="MNIST files missing in"):
+        module["main"](["--data", str(tmp_path), "--no-download", "--plot", ""])
+
+
+def test_linear_regression_example_recovers_2x(tmp_path, capsys):
+    module = run_example("linear_regression.py", [])
+    weight, bias, mse = module["main"](["--plot", str(tmp_path / "loss.png")])
+    assert abs(weight - 2.0) < 1e-3 and abs(bias) < 1e-3 and mse < 1e-6
+    out = capsys.readouterr().out
+    assert "Epoch 0: Loss = " in out and "Epoch 900: Loss = " in out and "learned y = 2.0000 x" in out
+    assert (tmp_path / "loss.png").exists()
+
+
+def test_logistic_regression_example_separates(capsys):
+    module = run_example("logistic_regression.py", [])
+    log_loss, accuracy = module["main"](["--plot", ""])
+    assert accuracy == 1.0 and log_loss < 0.05
+    assert "accuracy 100%" in capsys.readouterr().out
+
+
+def test_mlp_example_fits_chapter_10_data(capsys):
+    module = run_example("mlp.py", [])
+    mse = module["main"](["--plot", ""])
+    assert mse < 1e-3
+    assert "Epoch 900: Loss = " in capsys.readouterr().out
 
 
 def test_higher_order_example(tmp_path, capsys):
