@@ -33,7 +33,7 @@ def _as_images(images: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
 
 def affine(images: np.ndarray, dx: Any, dy: Any, angle: Any = 0.0, scale: Any = 1.0,
            image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
-    """Each image rotated by ``angle`` degrees and scaled by ``scale``
+    """Each image rotated by ``angle`` degrees counterclockwise (as ``np.rot90`` turns it) and scaled by ``scale``
     about its centre, then moved ``dx`` pixels right and ``dy`` down; bilinear interpolation,
     zeros enter at the borders. Parameters are scalars or one value per image. Images are
     ``(n, 28, 28)`` or flat ``(n, 784)``; the result has the input's shape and dtype.

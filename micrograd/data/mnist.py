@@ -104,12 +104,12 @@ def _missing_message(root: str, missing: Sequence[str], reasons: Sequence[str] =
             f"naming the folder that holds them, or set MICROGRAD_DATA to the folder that holds mnist/.")
 
 
-def download(root: str | None = None, mirrors: Sequence[str] = MIRRORS, files: dict[str, str] | None = None,
+def download(root: str | None = None, mirrors: Sequence[str] | None = None, files: dict[str, str] | None = None,
              show_progress: bool = True, timeout: float = 30.0) -> list[str]:
     """Download the MNIST files missing from ``root`` (``files`` maps names to MD5 checksums,
     the official four by default), trying each mirror in turn; returns the names downloaded.
     Raises :class:`ChecksumError` when only corrupted copies were found and
-    :class:`MNISTNotFoundError` when none could be fetched.
+    :class:`MNISTNotFoundError` when none could be fetched. ``mirrors`` defaults to ``MIRRORS``.
 
     >>> download(tempfile.mkdtemp(), mirrors=[], files={"x.gz": "0" * 32})
     Traceback (most recent call last):
@@ -118,6 +118,7 @@ def download(root: str | None = None, mirrors: Sequence[str] = MIRRORS, files: d
     """
     root = default_root() if root is None else os.fspath(root)
     files = FILES if files is None else files
+    mirrors = MIRRORS if mirrors is None else mirrors
     os.makedirs(root, exist_ok=True)
     fetched = []
     for name, md5 in files.items():

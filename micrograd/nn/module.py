@@ -141,7 +141,8 @@ class Module:
         False
         """
         fields = {name: _map_modules(v, lambda m: m.train(mode)) for name, v in vars(self).items()}
-        return self.replace(**fields, training=bool(mode))
+        fields["training"] = bool(mode)
+        return self.replace(**fields)
 
     def eval(self) -> "Module":
         """``train(False)``: a copy in evaluation mode (see :meth:`train`).
