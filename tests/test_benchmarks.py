@@ -11,10 +11,12 @@ from benchmarks import run  # noqa: E402
 
 
 def test_every_case_builds_and_micrograd_agrees_with_numpy():
-    for case in run.CASES:
-        callables, notes = run.build_and_check(case, names=[run.NUMPY, run.MICROGRAD])
+    timed = [c for c in run.CASES if c is not run.COLD_START]  # (e) runs fresh processes: see below
+    for case in timed:
+        names = [run.NUMPY, run.MICROGRAD] + ([run.MICROGRAD_JIT] if case.name == "moons_mlp_step" else [])
+        callables, notes = run.build_and_check(case, names=names)
         assert notes == {}, f"{case.name}: {notes}"
-        assert set(callables) == {run.NUMPY, run.MICROGRAD}, case.name
+        assert set(callables) == set(names), case.name
     # and the check would catch a difference in value, dtype or structure
     ref = run.CASES[0].numpy(run.CASES[0].setup())()
     assert run.disagreement(ref, ref, **run.F32_TOL) is None
@@ -22,4 +24,13 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     assert run.disagreement((ref[0], ref[1].astype("float64")), ref, **run.F32_TOL)
     assert run.disagreement(ref[0], ref, **run.F32_TOL)
     assert [c.name for c in run.CASES] == ["mnist_mlp_step_b128", "mnist_mlp_step_b1024", "tiny_grad",
-                                           "hessian_100", "moons_mlp_step", "per_example_grads"]
+                                           "hessian_100", "moons_mlp_step", "per_example_grads", "cold_start"]
+
+
+def test_cold_start_script_runs():
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", run.COLD_START_SCRIPT, "micrograd", ""], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    first, compiled, loss = map(float, done.stdout.split())
+    assert 0 < first <= compiled and loss > 0

@@ -32,7 +32,7 @@ DEFAULT_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os
 def cache_dir(setting: str | bool | None) -> str | None:
     """Where kernels are cached: ``setting`` if it is a path, none if False; by default
     ``$MICROGRAD_CACHE_DIR`` (empty: no disk cache), else ~/.cache/micrograd/jit."""
-    if setting is False:
+    if setting is False or setting == "":
         return None
     if isinstance(setting, (str, os.PathLike)):
         return os.fspath(setting)

@@ -86,6 +86,8 @@ class Trace:
             return x.var
         if isinstance(x, Tracer) and not x._trace.active:
             raise _leaked(x)
+        if isinstance(x, Tracer) and x._trace.level == 0:
+            x = x.data  # an eager tensor closed over by a traced function is a constant of it
         const = self._consts.get(id(x))
         if const is None:
             if not isinstance(x, (Tracer, np.ndarray)):
@@ -156,6 +158,14 @@ def bind(prim, *args: Any, **params: Any) -> Any:
     if not top.active:
         raise _leaked(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process(prim, args, params)
+
+
+def concrete(x: Any) -> Any:
+    """An argument of a transform as an array: eager tensors give their data (transforms are
+    functional; their results are arrays), tracers stay."""
+    if isinstance(x, Tracer):
+        return x.data if x._trace.level == 0 else x
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
 
 
 def trace_to_program(f: Callable, args: Sequence[Any], name: str) -> Program:

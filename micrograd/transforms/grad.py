@@ -15,7 +15,7 @@ import numpy as np
 from ..core import tree
 from ..core.dtypes import float0, is_float
 from ..core.ir import Program, Var, aval_of
-from ..core.trace import Tracer, eval_program, trace_to_program
+from ..core.trace import Tracer, concrete, eval_program, trace_to_program
 
 
 def _add(a, b):
@@ -106,7 +106,7 @@ def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
     """:func:`vjp`, with ``name`` (the transform the user called) for error messages."""
     program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, name)
     env: dict = {}
-    flat_primals = [x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x) for x in tree.leaves(primals)]
+    flat_primals = [concrete(x) for x in tree.leaves(primals)]
     results = [_materialize(r) for r in eval_program(program, flat_primals, env)]
     out = tree.unflatten(out_tree, results[:n_out])
     out_avals = program.out_avals[:n_out]

@@ -14,7 +14,7 @@ import numpy as np
 from ..core import tree
 from ..core.dtypes import is_float
 from ..core.ir import Const, Program, Var, aval_of
-from ..core.trace import Tracer, bind, eval_program, trace_to_program
+from ..core.trace import Tracer, bind, concrete, eval_program, trace_to_program
 from .grad import _materialize, _zeros
 
 
@@ -68,7 +68,7 @@ def _check_tangents(primals, tangents, name: str) -> list:
                             f"floats ({pa.dtype})")
         if ta.dtype != pa.dtype:
             raise TypeError(f"{name}: tangent {i} has dtype {ta.dtype} but its primal has dtype {pa.dtype}")
-        checked.append(t if isinstance(t, Tracer) else np.asarray(t))
+        checked.append(concrete(t))
     return checked
 
 
@@ -83,7 +83,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples (one entry per argument)")
     flat_tangents = _check_tangents(primals, tangents, "jvp")
     program = trace_to_program(f, tuple(primals), "jvp")
-    flat_primals = [x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x) for x in tree.leaves(tuple(primals))]
+    flat_primals = [concrete(x) for x in tree.leaves(tuple(primals))]
     outs, out_tangents = forward_pass(program, flat_primals, flat_tangents)
     out_tangents = [_zeros(a.aval) if t is None else _materialize(t) for t, a in zip(out_tangents, program.outvars)]
     return (tree.unflatten(program.out_tree, [_materialize(o) for o in outs]),

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import tree
 from ..core.ir import Aval, Const, Program, Var, aval_of
-from ..core.trace import Tracer, bind, trace_to_program
+from ..core.trace import Tracer, bind, concrete, trace_to_program
 from ..primitives.shape import broadcast_to, move_axis
 from .grad import _materialize
 
@@ -90,7 +90,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         size, sizes = None, []
         unbatched, values, dims = [], [], []
         for i, (x, axis) in enumerate(zip(flat_args, flat_axes)):
-            x = x if isinstance(x, (Tracer, np.ndarray)) else np.asarray(x)
+            x = concrete(x)
             if axis is not None:
                 if not -x.ndim <= axis < max(x.ndim, 1) or x.ndim == 0:
                     raise ValueError(f"vmap: in_axes={axis} is out of range for argument leaf {i} of shape {x.shape}")

@@ -1,0 +1,398 @@
+"""Eager tensors: PyTorch-style values that compute at once and record a tape for ``backward``.
+
+A :class:`Tensor` wraps a NumPy array. Every operation on tensors is a primitive application
+(the same table as everywhere else): it runs the primitive's NumPy ``impl`` immediately and,
+when an input requires a gradient and grad mode is on, records a node on the tape.
+``backward()`` walks the tape in reverse topological order applying the primitives' ``vjp``
+rules, so eager gradients and functional ones come from the same formulas.
+
+>>> import micrograd as mg
+>>> x = mg.tensor(3.0, requires_grad=True)
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> x.grad
+tensor(8.)
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .core.dtypes import is_float
+from .core.ir import Aval, aval_of
+from .core.trace import Tracer
+
+__all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device"]
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors are recorded for ``backward`` (see :class:`no_grad`)."""
+    return getattr(_state, "enabled", True)
+
+
+class _GradMode:
+    """Context manager and decorator setting grad mode."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._previous
+        return False
+
+    def __call__(self, f: Callable) -> Callable:
+        @functools.wraps(f)
+        def wrapped(*args, **kwargs):
+            with _GradMode(self.enabled):
+                return f(*args, **kwargs)
+        return wrapped
+
+
+def no_grad() -> _GradMode:
+    """Operations inside do not record a tape (evaluation, in-place parameter updates).
+
+    >>> import micrograd as mg
+    >>> w = mg.tensor([1.0], requires_grad=True)
+    >>> with mg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record the tape again, inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+class Device:
+    """The device tensors live on: micrograd computes on the CPU."""
+
+    def __init__(self, type: str = "cpu"):  # noqa: A002 - PyTorch's name
+        if type != "cpu":
+            raise ValueError(f"micrograd runs on the CPU; there is no device {type!r}")
+        self.type = type
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __eq__(self, other):
+        return isinstance(other, Device) or other == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+
+device = Device()
+
+
+class _Node:
+    """One recorded primitive application: what ``backward`` needs to apply its vjp rules."""
+    __slots__ = ("prim", "args", "params", "versions", "freed")
+
+    def __init__(self, prim, args: tuple, params: dict):
+        self.prim, self.args, self.params = prim, args, params
+        self.versions = tuple(a._version if type(a) is Tensor else None for a in args)
+        self.freed = False
+
+
+class _EagerTrace:
+    """The trace of eager tensors: below every transform's trace, and always active."""
+    level = 0
+    name = "eager tensors"
+    active = True
+
+    @staticmethod
+    def process(prim, args: Sequence[Any], params: dict) -> "Tensor":
+        values = [a.data if type(a) is Tensor else a for a in args]
+        try:
+            out = prim.impl(*values, **params)
+        except (ValueError, IndexError, TypeError):
+            prim.shape(*map(aval_of, values), **params)  # micrograd's clearer error, if it has one
+            raise
+        record = (getattr(_state, "enabled", True) and prim.vjp is not None
+                  and any(type(a) is Tensor and a.requires_grad for a in args))
+        result = Tensor.__new__(Tensor)
+        result.data = out if type(out) is np.ndarray else np.asarray(out)
+        result.grad, result._version = None, 0
+        if record and is_float(result.data.dtype):
+            result.requires_grad, result._node = True, _Node(prim, tuple(args), params)
+        else:
+            result.requires_grad, result._node = False, None
+        return result
+
+
+EAGER = _EagerTrace()
+
+
+class Tensor(Tracer):
+    """An array that records the operations applied to it for ``backward``.
+
+    >>> import micrograd as mg
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> loss = (w ** 2).sum()
+    >>> loss.backward()
+    >>> w.grad
+    tensor([2., 4.])
+    """
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version")
+    _trace = EAGER
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
+        array = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype)
+        if requires_grad and not is_float(array.dtype):
+            if dtype is not None:
+                raise TypeError(f"only float tensors can require gradients, but dtype={np.dtype(dtype)} was "
+                                "asked for; use a float dtype (or leave dtype out)")
+            array = array.astype(np.float64)  # integers written in the tutorial's data, e.g. [[1], [2]]
+        self.data, self.grad, self.requires_grad = array, None, bool(requires_grad)
+        self._node, self._version = None, 0
+
+    # --- what a Tracer is, for a concrete value ---------------------------------------------------
+    aval = property(lambda self: Aval(self.data.shape, self.data.dtype))
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    is_leaf = property(lambda self: self._node is None)
+    device = property(lambda self: device)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return self.data.__index__()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self._node is not None:
+            extra = f", grad_fn=<{self._node.prim.name}>"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra = f", dtype={self.data.dtype.name}" + extra
+        return f"tensor({body}{extra})"
+
+    # --- PyTorch's conveniences -------------------------------------------------------------------
+    def size(self, dim: int | None = None):
+        """The shape, or its length along ``dim`` (PyTorch's ``size``)."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.data.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the tape."""
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out.requires_grad, out._node, out._version = self.data, None, False, None, 0
+        return out
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and not is_float(self.data.dtype):
+            raise TypeError(f"only float tensors can require gradients, this one is {self.data.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Tensors are on the CPU already: ``to(mg.device)`` returns the tensor itself; a dtype
+        argument converts."""
+        dtype = kwargs.get("dtype") or next((a for a in args if not isinstance(a, (Device, str))), None)
+        return self if dtype is None else self.astype(dtype)
+
+    cpu = to
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    def relu(self) -> "Tensor":
+        from . import numpy as mnp
+        return mnp.relu(self)
+
+    def tanh(self) -> "Tensor":
+        from . import numpy as mnp
+        return mnp.tanh(self)
+
+    def exp(self) -> "Tensor":
+        from . import numpy as mnp
+        return mnp.exp(self)
+
+    def log(self) -> "Tensor":
+        from . import numpy as mnp
+        return mnp.log(self)
+
+    def sigmoid(self) -> "Tensor":
+        from . import numpy as mnp
+        return mnp.sigmoid(self)
+
+    # --- in place, for tensors the tape does not need -------------------------------------------
+    def _in_place(self, op: Callable, other: Any) -> "Tensor":
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "an in-place operation on a tensor that requires grad: the tape would lose the value it "
+                "records. Use `x = x + y`, or update parameters inside `with mg.no_grad():`")
+        result = op(self, other)
+        self.data[...] = result.data if type(result) is Tensor else result
+        self._version += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(lambda a, b: a + b, other)
+
+    def __isub__(self, other):
+        return self._in_place(lambda a, b: a - b, other)
+
+    def __imul__(self, other):
+        return self._in_place(lambda a, b: a * b, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(lambda a, b: a / b, other)
+
+    def __setitem__(self, key, value):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError("item assignment on a tensor that requires grad; do it inside `with mg.no_grad():`")
+        self.data[key.data if type(key) is Tensor else key] = value.data if type(value) is Tensor else value
+        self._version += 1
+
+    # --- backward -------------------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate into ``.grad`` of every leaf tensor that requires grad the gradient of this
+        tensor (weighted by ``gradient`` when it has more than one element).
+
+        ``retain_graph`` keeps the tape for another backward (by default only with
+        ``create_graph``, which records the backward pass itself so that the gradients can be
+        differentiated again), as in PyTorch.
+        """
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input of its computation "
+                               "had requires_grad=True (or it was computed under mg.no_grad())")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without gradient= needs a tensor with one element, this one has shape "
+                    f"{self.data.shape}; pass gradient= of that shape (e.g. mg.tensor(np.ones({self.data.shape})))")
+            gradient = np.ones_like(self.data)
+        gradient = gradient.data if type(gradient) is Tensor and not create_graph else gradient
+        if np.shape(gradient) != self.data.shape:
+            raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the tensor has shape "
+                             f"{self.data.shape}")
+        with _GradMode(create_graph):
+            _backward(self, gradient, retain_graph, create_graph)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    order, seen, stack = [], {id(root)}, [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        stack.append((t, True))
+        if t._node is not None:
+            for a in t._node.args:
+                if type(a) is Tensor and a.requires_grad and id(a) not in seen:
+                    seen.add(id(a))
+                    stack.append((a, False))
+    return order
+
+
+def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) -> None:
+    cts: dict[int, Any] = {id(root): Tensor(gradient) if create_graph and type(gradient) is not Tensor else gradient}
+    for t in reversed(_topological_order(root)):
+        ct = cts.pop(id(t), None)
+        if ct is None:
+            continue
+        node = t._node
+        if node is None:  # a leaf: accumulate
+            if create_graph:
+                t.grad = ct if t.grad is None else t.grad + ct
+            else:
+                ct = np.asarray(ct, t.data.dtype)
+                t.grad = Tensor._wrap(ct.copy()) if t.grad is None else Tensor._wrap(t.grad.data + ct)
+            continue
+        if node.freed:
+            raise RuntimeError(
+                f"backward through the tape a second time: the {node.prim.name} that made this value was "
+                "freed by the first backward(). Pass retain_graph=True to the first backward() to keep it.")
+        for i, (a, version) in enumerate(zip(node.args, node.versions)):
+            if version is not None and a._version != version:
+                raise RuntimeError(
+                    f"a tensor of shape {a.data.shape} that {node.prim.name} needs for its gradient was modified "
+                    f"in place after it was used (version {version}, now {a._version}). Compute with a copy "
+                    "(x = x + y instead of x += y), or call backward() before modifying it.")
+        if create_graph:
+            args, out = node.args, t
+        else:
+            args, out = [a.data if type(a) is Tensor else a for a in node.args], t.data
+        for i, a in enumerate(node.args):
+            if type(a) is Tensor and a.requires_grad:
+                rule = node.prim.vjp[i]
+                c = None if rule is None else rule(ct, out, *args, **node.params)
+                if c is not None:
+                    previous = cts.get(id(a))
+                    cts[id(a)] = c if previous is None else previous + c
+        if not retain_graph:  # free what the tape holds; the node stays to say it was freed
+            node.freed, node.args, node.versions = True, (), ()
+
+
+def _wrap(array: np.ndarray) -> Tensor:
+    out = Tensor.__new__(Tensor)
+    out.data, out.grad, out.requires_grad, out._node, out._version = array, None, False, None, 0
+    return out
+
+
+Tensor._wrap = staticmethod(_wrap)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A tensor holding a copy of ``data``. With ``requires_grad=True`` its gradient is
+    accumulated in ``.grad`` by ``backward()``; integer data then becomes float64 (the
+    tutorial writes ``mg.tensor([[1], [2], [3]], requires_grad=True)``).
+
+    >>> import micrograd as mg
+    >>> mg.tensor([[1], [2]], requires_grad=True)
+    tensor([[1.],
+            [2.]], requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
