@@ -185,7 +185,18 @@ class Tanh(Module):
         return mnp.tanh(x)
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """An activation that normalizes along one axis, ``dim``."""
+    _function = None
+
+    def __init__(self, dim: int = -1):
+        self.dim = int(dim)
+
+    def __call__(self, x: Any, *, key: Any = None) -> Any:
+        return type(self)._function(x, axis=self.dim)
+
+
+class Softmax(_AlongDim):
     """Softmax along ``dim``. Do not put it before :class:`CrossEntropyLoss`, which takes
     logits and applies log-softmax itself.
 
@@ -193,27 +204,17 @@ class Softmax(Module):
     >>> mg.Softmax()(np.array([0.0, np.log(3.0)]))
     array([0.25, 0.75])
     """
-
-    def __init__(self, dim: int = -1):
-        self.dim = int(dim)
-
-    def __call__(self, x: Any, *, key: Any = None) -> Any:
-        return mnp.softmax(x, axis=self.dim)
+    _function = staticmethod(mnp.softmax)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
     >>> import numpy as np, micrograd as mg
     >>> np.exp(mg.LogSoftmax()(np.array([0.0, np.log(3.0)]))).round(6)
     array([0.25, 0.75])
     """
-
-    def __init__(self, dim: int = -1):
-        self.dim = int(dim)
-
-    def __call__(self, x: Any, *, key: Any = None) -> Any:
-        return mnp.log_softmax(x, axis=self.dim)
+    _function = staticmethod(mnp.log_softmax)
 
 
 class Dropout(Module):
