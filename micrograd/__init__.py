@@ -20,6 +20,7 @@ from .transforms.make_ir import make_ir  # noqa: E402
 from .transforms.vmap import vmap  # noqa: E402
 from .tensor import Device, Tensor, device, enable_grad, is_grad_enabled, no_grad  # noqa: E402
 from .tensor import tensor  # noqa: E402  (the function: it shadows the module's name, as torch.tensor does)
+from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
 from . import data, nn, optim  # noqa: E402
 from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Identity, L1Loss,  # noqa: E402
                  Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
@@ -27,7 +28,7 @@ from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # no
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
            "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
-           "tensor", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
+           "tensor", "Tensor", "argmax", "argmin", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm"]

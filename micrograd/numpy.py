@@ -13,6 +13,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -230,6 +231,19 @@ def stop_gradient(x: ArrayLike) -> ArrayLike:
 
 
 # --- reductions -----------------------------------------------------------------------------------
+
+def _accepts_dim(fn):
+    """Let a reduction take PyTorch's spelling too: ``dim=`` for ``axis=``, ``keepdim=`` for
+    ``keepdims=`` (the tutorial writes ``mg.argmax(predictions, dim=1)``)."""
+    @functools.wraps(fn)
+    def reduction(*args, dim=None, keepdim=None, **kwargs):
+        if dim is not None:
+            kwargs["axis"] = dim
+        if keepdim is not None:
+            kwargs["keepdims"] = keepdim
+        return fn(*args, **kwargs)
+    return reduction
+
 
 def _axes(axis, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
@@ -689,9 +703,25 @@ _FUNCTIONS = {getattr(np, name): globals()[name] for name in __all__
               if hasattr(np, name) and not isinstance(getattr(np, name), np.ufunc)}
 
 
+def _only_eager(args) -> bool:
+    """Whether every micrograd value among ``args`` is an eager tensor (not a traced value)."""
+    from .core import tree
+    return all(x._trace.level == 0 for x in tree.leaves(args) if isinstance(x, Tracer))
+
+
+def _with_data(args):
+    """``args`` with eager tensors replaced by their arrays: NumPy functions micrograd does not
+    define still work on tensors, as on arrays, without a gradient."""
+    from .core import tree
+    return tree.map(lambda x: x.data if isinstance(x, Tracer) else x, args)
+
+
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     fn = _UFUNCS.get(ufunc)
     if fn is None or method != "__call__" or kwargs:
+        if _only_eager((inputs, kwargs)):
+            inputs, kwargs = _with_data((inputs, kwargs))
+            return getattr(ufunc, method)(*inputs, **kwargs)
         what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         extra = f" with arguments {sorted(kwargs)}" if kwargs and fn is not None else ""
         raise TypeError(with_location(f"{what}{extra} is not supported on traced values; "
@@ -702,6 +732,9 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _array_function(self, func, types, args, kwargs):
     fn = _FUNCTIONS.get(func)
     if fn is None:
+        if _only_eager((args, kwargs)):
+            args, kwargs = _with_data((args, kwargs))
+            return func(*args, **kwargs)
         raise TypeError(with_location(f"numpy.{func.__name__} is not supported on traced values; "
                                       "see micrograd.numpy.__all__ for what is"))
     return fn(*args, **kwargs)
@@ -731,4 +764,9 @@ def install_array_methods(cls: type) -> None:
         setattr(cls, name, fn)
 
 
+for _name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
+              "softmax", "log_softmax"):
+    globals()[_name] = _accepts_dim(globals()[_name])
+_FUNCTIONS.update({getattr(np, name): globals()[name] for name in ("sum", "mean", "var", "std", "max", "min", "amax",
+                                                                    "amin", "argmax", "argmin")})
 install_array_methods(Tracer)

@@ -167,6 +167,13 @@ class Tensor(Tracer):
     is_leaf = property(lambda self: self._node is None)
     device = property(lambda self: device)
 
+    def __getattr__(self, name: str) -> Any:
+        """Array methods micrograd does not define (``round``, ``any``, ``argsort``, ...) act on
+        the data, as on an array, without a gradient."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.data, name)
+
     def __bool__(self):
         return bool(self.data)
 

@@ -93,10 +93,13 @@ def _layout_of(eqn, layout) -> str:
     return "C"
 
 
-def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: Sequence = ()) -> Kernel:
+def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: Sequence = (),
+                  uses_blas: bool = True) -> Kernel:
     """One Numba function running ``steps`` in order: a loop nest per fused group, statements
     for the rest. Values made and used inside stay inside; values in ``returned`` are returned.
-    ``program_inputs`` arrive C-contiguous (jit makes them so)."""
+    ``program_inputs`` arrive C-contiguous (jit makes them so). Loops run across cores only in
+    programs without matrix products (``uses_blas``): BLAS keeps its threads spinning between
+    calls, and a second thread pool fighting it for two cores costs far more than it gains."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
     produced = {e.out for e in eqns}
     used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
@@ -126,8 +129,6 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
             layout[a] = "C"
 
     lines, counter, parallel = [], [0], False
-    # BLAS already runs on every core; a second thread pool in the same piece fights it for them
-    uses_blas = any(s.eqn is not None and s.eqn.prim.name == "matmul" for s in steps)
 
     def fresh(prefix: str) -> str:
         counter[0] += 1
@@ -284,7 +285,8 @@ def lower(program: Program) -> Lowered:
         # returned in the program's output order where they are outputs: see Lowered.direct
         place = {v: i for i, v in enumerate(program.outvars) if isinstance(v, Var)}
         returned = {v: (place.get(v, len(place)), k) for k, v in enumerate(returned)}
-        kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, program.invars)
+        kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, program.invars,
+                               uses_blas=any(e.prim.name == "matmul" for e in program.eqns))
         call_args = [f"{_dtype_code(a.aval.dtype)}({name(a)})" if a.aval.ndim == 0 else name(a) for a in kernel.args]
         if kernel.outputs:
             lines.append(f"    {''.join(name(o) + ', ' for o in kernel.outputs)}= K[{len(kernels)}]({', '.join(call_args)})")

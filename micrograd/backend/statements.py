@@ -40,10 +40,18 @@ def _transpose(out, out_aval, ins, contiguous, perm):
     return [f"{out} = {x}.T" if perm == (1, 0) else f"{out} = np.transpose({x}, {perm!r})"]
 
 
+# OpenBLAS runs a product of fewer multiply-adds than this on one thread. Larger products run
+# with NumPy (between pieces), on NumPy's BLAS: a second BLAS thread pool (Numba's np.dot goes
+# through SciPy's OpenBLAS) would spin against NumPy's for the same cores.
+SINGLE_THREAD_BLAS_LIMIT = 4 * 65536
+
+
 def _matmul(out, out_aval, ins, contiguous):
     (x, xa), (y, ya) = ins
     if not np.issubdtype(out_aval.dtype, np.floating):
         return None  # Numba's np.dot is BLAS: floats only
+    if int(np.prod(out_aval.shape, dtype=np.int64)) * xa.shape[-1] > SINGLE_THREAD_BLAS_LIMIT:
+        return None
     x = x if contiguous[0] in "CF" else f"np.ascontiguousarray({x})"
     y = y if contiguous[1] in "CF" else f"np.ascontiguousarray({y})"
     if xa.ndim == 2:

@@ -1,4 +1,6 @@
-"""Batches of arrays for training loops.
+"""Batches for training loops, as tensors: eager code calls ``images.to(mg.device)`` and
+``labels.size(0)`` on them as the tutorial does, and functional code and transforms take them
+as they take arrays.
 
 >>> import numpy as np
 >>> loader = DataLoader(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2, shuffle=False)
@@ -12,6 +14,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import random
+from ..tensor import Tensor
 
 __all__ = ["DataLoader"]
 
@@ -50,7 +53,7 @@ class DataLoader:
         n, b = len(self.inputs), self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         epoch_key = random.fold_in(self.key, self.epoch)
         self.epoch += 1
         n = len(self.inputs)
@@ -61,4 +64,4 @@ class DataLoader:
             inputs = self.inputs[rows]
             if self.transform is not None:
                 inputs = self.transform(batch_keys[i], inputs)
-            yield inputs, self.labels[rows]
+            yield Tensor._wrap(np.asarray(inputs)), Tensor._wrap(np.asarray(self.labels[rows]))

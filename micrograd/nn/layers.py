@@ -19,7 +19,14 @@ from .. import numpy as mnp
 from .. import random
 from ..core.errors import ShapeError, with_location
 from . import init as initializers
+from ..tensor import Tensor
 from .module import Module
+
+
+def parameter(array: np.ndarray) -> Tensor:
+    """A trainable field: a tensor that requires grad, so the layer works eagerly (``backward``
+    fills its ``.grad``) and, as an array, under every transform."""
+    return Tensor(array, requires_grad=True)
 
 __all__ = ["Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
            "BatchNorm1d"]
@@ -62,10 +69,10 @@ class Linear(Module):
         out_features = _positive_int(out_features, "out_features", "Linear")
         wkey, bkey = random.split(initializers.default_key() if key is None else key)
         dtype = np.dtype(dtype)
-        self.weight = (weight_init or initializers.fan_in_uniform())(wkey, (in_features, out_features), dtype)
+        self.weight = parameter((weight_init or initializers.fan_in_uniform())(wkey, (in_features, out_features), dtype))
         if bias:
             bound = 1.0 / float(np.sqrt(in_features))  # the fan-in of the layer, not of the bias vector
-            self.bias = (bias_init or initializers.uniform(-bound, bound))(bkey, (out_features,), dtype)
+            self.bias = parameter((bias_init or initializers.uniform(-bound, bound))(bkey, (out_features,), dtype))
         else:
             self.bias = None
         self.in_features, self.out_features = in_features, out_features
@@ -280,8 +287,8 @@ class BatchNorm1d(Module):
         n = _positive_int(num_features, "num_features", "BatchNorm1d")
         if not 0.0 <= float(momentum) <= 1.0:
             raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum!r}")
-        self.weight = np.ones(n, dtype) if affine else None
-        self.bias = np.zeros(n, dtype) if affine else None
+        self.weight = parameter(np.ones(n, dtype)) if affine else None
+        self.bias = parameter(np.zeros(n, dtype)) if affine else None
         self.running_mean = np.zeros(n, dtype)
         self.running_var = np.ones(n, dtype)
         self.num_features, self.eps, self.momentum = n, float(eps), float(momentum)

@@ -17,6 +17,8 @@ schedule (``step -> rate``, see :mod:`micrograd.optim.schedules`), called with t
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from typing import Any
 
@@ -26,6 +28,7 @@ from .. import numpy as mnp
 from ..core import tree
 from ..core.trace import Tracer
 from ..nn.losses import l2_penalty
+from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "global_norm", "clip_by_global_norm"]
 
@@ -60,10 +63,48 @@ def _array(x: Any) -> Any:
     return x if isinstance(x, (Tracer, np.ndarray)) or not hasattr(x, "dtype") else np.asarray(x)
 
 
+def _parameter_list(params: Any) -> list | None:
+    """``params`` as a list of tensors if it is one tensor or an iterable of tensors, else None."""
+    if isinstance(params, Tensor):
+        return [params]
+    if isinstance(params, (list, tuple)) or inspect.isgenerator(params):
+        params = list(params)
+        if params and all(isinstance(p, Tensor) for p in params):
+            return params
+    return None
+
+
 class Optimizer:
     """The base class: subclasses name their per-parameter state arrays in ``slots`` and define
-    ``_update_leaf``; ``init`` and ``update`` handle the pytrees and the step count."""
+    ``_update_leaf``; ``init`` and ``update`` handle the pytrees and the step count.
+
+    Eagerly, an optimizer updates tensors in place from their ``.grad``, in the tutorial's form
+    ``optimizer.step(model.parameters(), loss)`` or PyTorch's
+    ``opt = mg.Adam(model.parameters(), learning_rate=...)``, ``opt.step()``, ``opt.zero_grad()``:
+
+    >>> import micrograd as mg
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = mg.SGD([w], learning_rate=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.8, 1.6], requires_grad=True)
+    """
     slots: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def accept_parameters_first(self, *args, **kwargs):
+            params = _parameter_list(args[0]) if args else None
+            if params is not None:  # PyTorch's form: the tensors to update come first
+                self._tensors, args = params, args[1:]
+            init(self, *args, **kwargs)
+        cls.__init__ = accept_parameters_first
 
     def __init__(self, learning_rate: Any):
         self.learning_rate = _check_learning_rate(learning_rate, type(self).__name__)
@@ -101,7 +142,9 @@ class Optimizer:
         (array([0.9]), array(1))
         """
         p_leaves, treedef = tree.flatten(params)
+        p_leaves = [p.data if isinstance(p, Tensor) else p for p in p_leaves]  # results are arrays
         g_leaves, g_def = tree.flatten(grads)
+        g_leaves = [g.data if isinstance(g, Tensor) else g for g in g_leaves]
         if g_def != treedef:
             raise ValueError(f"{type(self).__name__}.update: the gradients' structure {g_def} differs from the "
                              f"parameters' {treedef}")
@@ -123,8 +166,41 @@ class Optimizer:
             new_state[name] = tree.unflatten(treedef, leaves)
         return tree.unflatten(treedef, new_params), new_state
 
+    # --- the eager form ---------------------------------------------------------------------------
+    def step(self, params: Any = None, loss: Any = None) -> None:
+        """Update tensors in place from their ``.grad``: those given here (the tutorial's
+        ``optimizer.step(model.parameters(), loss)``, which also back-propagates ``loss`` if
+        that has not been done and clears the gradients afterwards), or those given to the
+        constructor (PyTorch's ``opt.step()``; clear them with ``zero_grad()``)."""
+        given = params is not None
+        tensors = _parameter_list(params) if given else getattr(self, "_tensors", None)
+        if tensors is None:
+            raise TypeError(
+                f"{type(self).__name__}.step needs the tensors to update: optimizer.step(model.parameters()) "
+                f"or {type(self).__name__}(model.parameters(), learning_rate=...); for arrays and other "
+                "pytrees use the functional update(params, grads, state)")
+        if isinstance(loss, Tensor) and loss._node is not None and not loss._node.freed:
+            loss.backward()
+        with_grads = [t for t in tensors if t.grad is not None]
+        if with_grads:
+            key = tuple(id(t) for t in with_grads)
+            states = self.__dict__.setdefault("_eager_states", {})
+            state = states.get(key) or self.init([t.data for t in with_grads])
+            new, states[key] = self.update([t.data for t in with_grads], [t.grad.data for t in with_grads], state)
+            for t, value in zip(with_grads, new):
+                t.data[...] = value
+                t._version += 1
+        if given:
+            for t in tensors:
+                t.grad = None
+
+    def zero_grad(self) -> None:
+        """Clear the ``.grad`` of the tensors given to the constructor."""
+        for t in getattr(self, "_tensors", ()):
+            t.grad = None
+
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({options})"
 
 
