@@ -149,6 +149,22 @@ def _check_differentiable(args: Sequence[Any], nums: Sequence[int], name: str) -
                     f"of argnums.")
 
 
+def differentiated_arguments(f: Callable, args: tuple, kwargs: dict, argnums: int | Sequence[int],
+                             name: str) -> tuple[Callable, tuple]:
+    """``(g, primals)``: the arguments ``argnums`` selects (checked: in range, floats) and ``g``,
+    ``f`` as a function of those alone with the other arguments fixed."""
+    nums = _argnums_tuple(argnums, len(args), name)
+    _check_differentiable(args, nums, name)
+
+    def f_of_selected(*selected):
+        full = list(args)
+        for n, value in zip(nums, selected):
+            full[n] = value
+        return f(*full, **kwargs)
+
+    return f_of_selected, tuple(args[n] for n in nums)
+
+
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
     """A function returning ``(f(*args), gradient)``; with ``has_aux``, ``((value, aux), gradient)``.
 
@@ -162,16 +178,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any):
         name = f"grad({getattr(f, '__name__', 'f')})"
-        nums = _argnums_tuple(argnums, len(args), name)
-        _check_differentiable(args, nums, name)
-
-        def f_of_selected(*selected):
-            full = list(args)
-            for n, value in zip(nums, selected):
-                full[n] = value
-            return f(*full, **kwargs)
-
-        out, pullback, *aux = traced_vjp(f_of_selected, [args[n] for n in nums], has_aux, name)
+        f_of_selected, primals = differentiated_arguments(f, args, kwargs, argnums, name)
+        out, pullback, *aux = traced_vjp(f_of_selected, primals, has_aux, name)
         leaves = [aval_of(leaf) for leaf in tree.leaves(out)]
         if len(leaves) != 1 or leaves[0].size != 1 or not is_float(leaves[0].dtype):
             got = ", ".join(map(repr, leaves)) or "nothing"

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import tree
 from ..core.ir import aval_of
-from .grad import _argnums_tuple, _check_differentiable, traced_vjp
+from .grad import differentiated_arguments, traced_vjp
 from .jvp import jvp
 from .vmap import vmap
 
@@ -33,15 +33,6 @@ def _basis(avals) -> list[np.ndarray]:
     return blocks
 
 
-def _select(f: Callable, args: tuple, nums: tuple, kwargs: dict) -> Callable:
-    def f_of_selected(*selected):
-        full = list(args)
-        for n, value in zip(nums, selected):
-            full[n] = value
-        return f(*full, **kwargs)
-    return f_of_selected
-
-
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The Jacobian of ``f`` by forward mode (efficient when inputs are fewer than outputs).
 
@@ -52,12 +43,9 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        _check_differentiable(args, nums, "jacfwd")
-        primals = tuple(args[n] for n in nums)
+        f_sel, primals = differentiated_arguments(f, args, kwargs, argnums, "jacfwd")
         flat_primals, primal_tree = tree.flatten(primals)
         in_avals = [aval_of(p) for p in flat_primals]
-        f_sel = _select(f, args, nums, kwargs)
 
         def pushforward(*basis_leaves):
             return jvp(f_sel, primals, tree.unflatten(primal_tree, basis_leaves))[1]
@@ -86,12 +74,10 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     """
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        _check_differentiable(args, nums, "jacrev")
-        primals = tuple(args[n] for n in nums)
-        _, primal_tree = tree.flatten(primals)
-        in_avals = [aval_of(p) for p in tree.leaves(primals)]
-        out, pullback, *aux = traced_vjp(_select(f, args, nums, kwargs), primals, has_aux, "jacrev")
+        f_sel, primals = differentiated_arguments(f, args, kwargs, argnums, "jacrev")
+        flat_primals, primal_tree = tree.flatten(primals)
+        in_avals = [aval_of(p) for p in flat_primals]
+        out, pullback, *aux = traced_vjp(f_sel, primals, has_aux, "jacrev")
         flat_out, out_tree = tree.flatten(out)
         out_avals = [aval_of(o) for o in flat_out]
 
