@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from . import numpy, primitives, random, testing, tree, viz  # noqa: E402
 from .testing import check_grads  # noqa: E402
+from .config import config, debug_nans  # noqa: E402  (mg.config is the settings object)
 from .backend.compile import CompileError  # noqa: E402
 from .core.errors import LeakedTracerError, ShapeError, TracerConversionError  # noqa: E402
 from .core.ir import Program  # noqa: E402
@@ -28,7 +29,7 @@ from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # no
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
            "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
-           "tensor", "Tensor", "argmax", "argmin", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
+           "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm"]

@@ -21,7 +21,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .config import check_finite, config
 from .core.dtypes import is_float
+from .core.errors import user_frame_location
 from .core.ir import Aval, aval_of
 from .core.trace import Tracer
 
@@ -121,6 +123,8 @@ class _EagerTrace:
         except (ValueError, IndexError, TypeError):
             prim.shape(*map(aval_of, values), **params)  # micrograd's clearer error, if it has one
             raise
+        if config.debug_nans:
+            check_finite(prim.name, values, out, user_frame_location())
         record = (getattr(_state, "enabled", True) and prim.vjp is not None
                   and any(type(a) is Tensor and a.requires_grad for a in args))
         result = Tensor.__new__(Tensor)
@@ -329,17 +333,24 @@ class Tensor(Tracer):
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    order, seen, stack = [], {id(root)}, [(root, False)]
+    """Every tensor ``root`` depends on (through tensors that require grad), each after all of
+    its inputs: a depth-first post-order. A tensor is marked when it is expanded, not when it is
+    pushed: marking at push time would emit an input reached by two paths (``x - x.sum()``) as
+    soon as the first path finishes, before the other path's nodes, so ``backward`` would visit
+    it before all of its cotangent had arrived."""
+    order, expanded, stack = [], set(), [(root, False)]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
+        t, done = stack.pop()
+        if done:
             order.append(t)
             continue
+        if id(t) in expanded:
+            continue
+        expanded.add(id(t))
         stack.append((t, True))
         if t._node is not None:
             for a in t._node.args:
-                if type(a) is Tensor and a.requires_grad and id(a) not in seen:
-                    seen.add(id(a))
+                if type(a) is Tensor and a.requires_grad and id(a) not in expanded:
                     stack.append((a, False))
     return order
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from ..config import check_finite, config, debug_nans
 from . import tree
 from .errors import LeakedTracerError, TracerConversionError, user_frame_location, with_location
 from .ir import Aval, Const, Eqn, Program, Var, aval_of
@@ -151,10 +152,13 @@ def bind(prim, *args: Any, **params: Any) -> Any:
             top = a._trace
     if top is None:
         try:
-            return prim.impl(*args, **params)
+            out = prim.impl(*args, **params)
         except (ValueError, IndexError, TypeError):
             prim.shape(*map(aval_of, args), **params)  # raises micrograd's clearer error, if it has one
             raise
+        if config.debug_nans:
+            check_finite(prim.name, args, out, user_frame_location())
+        return out
     if not top.active:
         raise _leaked(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process(prim, args, params)
@@ -192,5 +196,12 @@ def eval_program(program: Program, args: Sequence[Any], env: dict | None = None)
         return atom.value if isinstance(atom, Const) else env[atom]
 
     for eqn in program.eqns:
-        env[eqn.out] = bind(eqn.prim, *map(read, eqn.inputs), **eqn.params)
+        operands = [read(a) for a in eqn.inputs]
+        if config.debug_nans:  # blame the line that built the equation, not the interpreter
+            with debug_nans(False):
+                out = bind(eqn.prim, *operands, **eqn.params)
+            check_finite(eqn.prim.name, operands, out, eqn.source)
+            env[eqn.out] = out
+        else:
+            env[eqn.out] = bind(eqn.prim, *operands, **eqn.params)
     return [read(a) for a in program.outvars]

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import float0, is_float
 from ..core.ir import Program, Var, aval_of
@@ -50,7 +51,14 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
         for i, atom in enumerate(eqn.inputs):
             if isinstance(atom, Var) and atom in active:
                 rule = eqn.prim.vjp[i]
-                ct_in = rule(ct, env[eqn.out], *args, **eqn.params) if rule is not None else None
+                if rule is None:
+                    continue
+                if config.debug_nans:  # blame the equation whose derivative this is
+                    with debug_nans(False):
+                        ct_in = rule(ct, env[eqn.out], *args, **eqn.params)
+                    check_finite(f"the derivative (vjp) of {eqn.prim.name}", [ct, *args], ct_in, eqn.source)
+                else:
+                    ct_in = rule(ct, env[eqn.out], *args, **eqn.params)
                 if ct_in is not None:
                     cts[atom] = _add(cts.get(atom), ct_in)
     return [cts.get(v) for v in program.invars]

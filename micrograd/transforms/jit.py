@@ -22,8 +22,14 @@ from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
 from ..core import tree
 from ..core.ir import Var, aval_of
-from ..core.trace import _stack, trace_to_program
+from ..config import config, debug_nans
+from ..core.trace import _stack, eval_program, trace_to_program
 from ..primitives import indexing, shape
+
+
+def _all_finite(x: Any) -> bool:
+    x = np.asarray(x)
+    return not np.issubdtype(x.dtype, np.floating) or bool(np.isfinite(x).all())
 
 
 class _Static:
@@ -211,6 +217,8 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _stack():  # inside another transform: run inline, recording into its trace
             return self.f(*args, **kwargs)
+        if config.debug_nans:
+            return self._call_hunting_nans(args, kwargs)
         if not kwargs and self._flat_ok:
             try:  # fast path 1: positional arrays
                 program = self._flat_programs.get(tuple(map(_array_key, args)))
@@ -232,6 +240,19 @@ class Jitted:
             if not kwargs and self._flat_ok:
                 self._remember_fast_keys(args, program)
         return program(leaves)
+
+    def _call_hunting_nans(self, args: tuple, kwargs: dict) -> Any:
+        """Run compiled; if a result is not finite, run the program again one equation at a
+        time (the interpreter checks each) to name the equation that made it."""
+        key, leaves = self._split(args, kwargs)
+        program = self.programs.get(key) or self._compile(key, args, kwargs, leaves)
+        with debug_nans(False):
+            result = program(leaves)
+        if all(_all_finite(r) for r in tree.leaves(result)) or not all(_all_finite(x) for x in leaves):
+            return result
+        eval_program(program.lowered.program, leaves)  # raises at the culprit
+        raise FloatingPointError(f"{getattr(self.f, '__name__', 'f')} (jitted) produced a NaN or infinity that "
+                                 "the interpreter does not reproduce (different rounding in compiled code?)")
 
     def _remember_fast_keys(self, args: tuple, program: CompiledProgram) -> None:
         if all(type(a) is np.ndarray for a in args):

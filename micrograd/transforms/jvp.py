@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import is_float
 from ..core.ir import Const, Program, Var, aval_of
@@ -32,7 +33,10 @@ def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[An
 
     for eqn in program.eqns:
         args = [read(a) for a in eqn.inputs]
-        out = env[eqn.out] = bind(eqn.prim, *args, **eqn.params)
+        with debug_nans(False):
+            out = env[eqn.out] = bind(eqn.prim, *args, **eqn.params)
+        if config.debug_nans:
+            check_finite(eqn.prim.name, args, out, eqn.source)
         arg_tangents = [tangent_env.get(a) if isinstance(a, Var) else None for a in eqn.inputs]
         rules = eqn.prim.jvp
         if rules is None or not is_float(eqn.out.aval.dtype) or all(t is None for t in arg_tangents):
@@ -45,6 +49,8 @@ def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[An
                 if t is not None and rules[i] is not None:
                     tangent = _add(tangent, rules[i](t, out, *args, **eqn.params))
         if tangent is not None:
+            if config.debug_nans:
+                check_finite(f"the derivative (jvp) of {eqn.prim.name}", args + arg_tangents, tangent, eqn.source)
             tangent_env[eqn.out] = tangent
     outs = [read(a) for a in program.outvars]
     return outs, [tangent_env.get(a) if isinstance(a, Var) else None for a in program.outvars]

@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.ir import Aval, Const, Program, Var, aval_of
 from ..core.trace import Tracer, bind, concrete, trace_to_program
@@ -27,10 +28,13 @@ def batch_pass(program: Program, args: Sequence[Any], dims: Sequence[int | None]
 
     for eqn in program.eqns:
         values, value_dims = zip(*map(read, eqn.inputs)) if eqn.inputs else ((), ())
-        if all(d is None for d in value_dims):
-            env[eqn.out] = bind(eqn.prim, *values, **eqn.params), None
-        else:
-            env[eqn.out] = eqn.prim.batch(values, value_dims, **eqn.params)
+        with debug_nans(False):
+            if all(d is None for d in value_dims):
+                env[eqn.out] = bind(eqn.prim, *values, **eqn.params), None
+            else:
+                env[eqn.out] = eqn.prim.batch(values, value_dims, **eqn.params)
+        if config.debug_nans:  # blame the line that built the equation
+            check_finite(eqn.prim.name, values, env[eqn.out][0], eqn.source)
     outs = [read(a) for a in program.outvars]
     return [o for o, _ in outs], [d for _, d in outs]
 
