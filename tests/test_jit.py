@@ -155,7 +155,7 @@ SCRIPT = textwrap.dedent("""
     g = mg.jit(mg.grad(lambda w, x: np.sum(np.tanh(w * x) ** 2)), cache=sys.argv[1])
     out = g(np.linspace(0, 1, 5), np.linspace(1, 2, 5))
     g.wait()
-    kernels = [k for p in g.programs.values() for k in p.kernels]
+    kernels = [d for p in g.programs.values() for d in p.dispatchers]
     hits = sum(sum(k.stats.cache_hits.values()) for k in kernels)
     misses = sum(sum(k.stats.cache_misses.values()) for k in kernels)
     print(f"hits={hits} misses={misses} out={out.sum():.12f}")

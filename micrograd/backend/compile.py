@@ -102,8 +102,17 @@ def _forget(path: str) -> None:
         os.unlink(path)
 
 
-def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
-    """A Numba dispatcher for ``kernel``, compiled for the types of ``args``. (It runs in the
+def _entry_point(dispatcher, signature) -> tuple[Callable, Any]:
+    """The compiled function for exactly ``signature``, without Numba's per-call type dispatch
+    (jit calls a piece only with arguments of the types it was compiled for: its cache is keyed
+    by type, shape, dtype and contiguity, and other arguments are made contiguous first), and
+    the dispatcher (whose ``stats`` count cache hits)."""
+    dispatcher.compile(signature)
+    return dispatcher.overloads[signature].entry_point, dispatcher
+
+
+def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Callable, Any]:
+    """``kernel`` compiled by Numba for the types of ``args``: (entry point, dispatcher). (It runs in the
     compile thread: nothing here may touch the process's warning filters, which are global.)"""
     import hashlib
 
@@ -114,8 +123,7 @@ def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
         namespace = {"CACHE": False}
         exec(compile(kernel.source, f"<micrograd kernel {kernel.name}>", "exec"), namespace)
         dispatcher = namespace[kernel.name]
-        dispatcher.compile(signature)
-        return dispatcher
+        return _entry_point(dispatcher, signature)
     digest = hashlib.sha256((kernel.source + _versions()).encode()).hexdigest()[:24]
     stem = f"k_{digest}"
     path = os.path.join(cache, stem + ".py")
@@ -126,8 +134,7 @@ def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> Callable:
             if not cached:
                 _write_atomically(path, source)
             dispatcher = _load_module(path, f"micrograd_kernel_{digest}").kernel
-            dispatcher.compile(signature)
-            return dispatcher
+            return _entry_point(dispatcher, signature)
         except Exception as e:  # noqa: BLE001 - a broken cache entry must never stop the program
             if not cached or attempt == 2 or isinstance(e, numba.core.errors.TypingError):
                 raise

@@ -23,7 +23,7 @@ from ..backend.optimize import optimize
 from ..core import tree
 from ..core.ir import Var, aval_of
 from ..config import config, debug_nans
-from ..core.trace import _stack, eval_program, trace_to_program
+from ..core.trace import _local, eval_program, trace_to_program
 from ..primitives import indexing, shape
 
 
@@ -83,6 +83,7 @@ class CompiledProgram:
         self._warned = False
         self._pending: list = []  # compile failures not yet reported
         self.numpy_kernels = [k.numpy_version() for k in lowered.kernels]
+        self.dispatchers: list = [None] * len(lowered.kernels)  # Numba's, once compiled
         self.kernels: list = [self._first_call(i, k) for i, k in enumerate(lowered.kernels)]
         self.run = lowered.make_callable(self.kernels)
         program = lowered.program
@@ -111,15 +112,16 @@ class CompiledProgram:
         def first_call(*args):
             self.kernels[i] = self.numpy_kernels[i]
             if self.strict:
-                self.kernels[i] = self._compile_now(kernel, args)
+                self.kernels[i] = self._compile_now(i, kernel, args)
             else:
                 self.jobs.append(COMPILER.submit(kernel, args, functools.partial(self._install, i, kernel), self.cache))
             return self.kernels[i](*args)
         return first_call
 
-    def _compile_now(self, kernel: Kernel, args) -> Callable:
+    def _compile_now(self, i: int, kernel: Kernel, args) -> Callable:
         try:
-            return compile_kernel(kernel, args, self.cache)
+            entry, self.dispatchers[i] = compile_kernel(kernel, args, self.cache)
+            return entry
         except Exception as e:
             raise CompileError(self._describe(kernel, e)) from e
 
@@ -127,7 +129,7 @@ class CompiledProgram:
         """Called by the compile thread. A failure is reported in the caller's thread, by the
         next call of the kernel (a warning from the compile thread would surface anywhere)."""
         if error is None:
-            self.kernels[i] = compiled
+            self.kernels[i], self.dispatchers[i] = compiled
             return
         numpy_version = self.numpy_kernels[i]
         message = self._describe(kernel, error) + " Running them with NumPy instead (jit(..., strict=True) raises instead)."
@@ -215,7 +217,7 @@ class Jitted:
         return lambda dyn_args, dyn_kwargs: f_of_dynamic(dyn_args, dyn_kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _stack():  # inside another transform: run inline, recording into its trace
+        if getattr(_local, "stack", None):  # inside another transform: run inline, recording into its trace
             return self.f(*args, **kwargs)
         if config.debug_nans:
             return self._call_hunting_nans(args, kwargs)
