@@ -9,7 +9,6 @@ the values of static arguments. Under another transform's trace a jitted functio
 from __future__ import annotations
 
 import functools
-import inspect
 import operator
 import threading
 import warnings
@@ -20,9 +19,9 @@ import numpy as np
 from ..backend.compile import COMPILER, CompileError, cache_dir, compile_kernel
 from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
-from ..core import tree
-from ..core.ir import Var, aval_of
 from ..config import config, debug_nans
+from ..core import tree
+from ..core.ir import Var
 from ..core.trace import _local, eval_program, trace_to_program
 from ..primitives import indexing, shape
 
@@ -49,6 +48,8 @@ class _Static:
 # the signature of an array argument; compiled code takes C-contiguous arrays, and other ones
 # take the slow path, which makes them contiguous
 _array_key = operator.attrgetter("__class__", "shape", "dtype", "flags.c_contiguous")
+
+
 def _structure(x: Any, leaves: list) -> Any:
     """The pytree structure of ``x`` as nested tuples (hashed in C, unlike TreeDef), appending
     its leaves to ``leaves``; only for the call's fast path."""
@@ -174,7 +175,9 @@ class Jitted:
         self.f = f
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = tuple(static_argnames)
-        self.donate_argnums = tuple(donate_argnums)  # accepted as in JAX; inputs are never overwritten
+        # accepted as in JAX, where donation lets outputs reuse input buffers; micrograd never
+        # overwrites inputs, so donating changes nothing (as in JAX on backends without it)
+        self.donate_argnums = tuple(donate_argnums)
         self.cache = cache_dir(cache)
         self.strict = strict
         self.programs: dict[Any, CompiledProgram] = {}
@@ -183,13 +186,9 @@ class Jitted:
         self._flat_ok = not self.static_argnums and not self.static_argnames
         self.trace_count = 0
         self._lock = threading.Lock()
-        try:
-            self._signature = inspect.signature(f)
-        except (TypeError, ValueError):
-            self._signature = None
 
     def _split(self, args: tuple, kwargs: dict):
-        """(key, dynamic leaves, function of the dynamic arguments)."""
+        """(the signature key, the leaves of the dynamic arguments as C-contiguous arrays)."""
         if not self.static_argnums and not self.static_argnames and not kwargs:
             static, dynamic = (), args
         else:
@@ -214,7 +213,7 @@ class Jitted:
             for i in range(n):
                 full.append(args[i] if i in nums else next(it))
             return self.f(*full, **dyn_kwargs, **{k: v for k, v in kwargs.items() if k in self.static_argnames})
-        return lambda dyn_args, dyn_kwargs: f_of_dynamic(dyn_args, dyn_kwargs)
+        return f_of_dynamic
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if getattr(_local, "stack", None):  # inside another transform: run inline, recording into its trace
@@ -285,8 +284,7 @@ class Jitted:
         if f_dyn is self.f:
             program = trace_to_program(self.f, tuple(tree.unflatten(treedef, leaves)), "jit")
         else:
-            dyn_args, dyn_kwargs = tree.unflatten(treedef, leaves)
-            program = trace_to_program(lambda a, k: f_dyn(a, k), (dyn_args, dyn_kwargs), "jit")
+            program = trace_to_program(f_dyn, tree.unflatten(treedef, leaves), "jit")
         return lower(optimize(program))
 
     def wait(self, timeout: float | None = None) -> bool:
