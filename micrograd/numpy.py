@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -259,6 +260,12 @@ def _axes(axis, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def _count_all(x) -> int:
+    """The number of elements. Not ``x.size``: on an eager tensor that is PyTorch's ``size()``
+    method (``labels.size(0)``), not NumPy's count."""
+    return math.prod(x.shape)
+
+
 def _keep(x, r, axes, keepdims: bool):
     if not keepdims:
         return r
@@ -335,7 +342,7 @@ def _arg_extremum(prim, name):
     def fn(x: ArrayLike, axis: int | None = None, keepdims: bool = False) -> ArrayLike:
         x = asarray(x)
         if axis is None:
-            x, axis = P.reshape(x, shape=(x.size,)), 0
+            x, axis = P.reshape(x, shape=(_count_all(x),)), 0
         (axis,) = _axes(axis, x.ndim, name)
         return _keep(x, prim(x, axis=axis), (axis,), keepdims)
     fn.__doc__ = (f"Index of the {name[3:]} along ``axis`` (of the flattened array by default).\n\n"
@@ -410,9 +417,9 @@ def reshape(x: ArrayLike, shape, *more) -> ArrayLike:
     shape = _shape_arg(shape) + tuple(int(d) for d in more)
     if shape.count(-1) == 1:
         known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
-        if known == 0 or x.size % known:
+        if known == 0 or _count_all(x) % known:
             raise ShapeError(with_location(f"reshape: cannot reshape an array of shape {x.shape} into shape {shape}"))
-        shape = tuple(x.size // known if d == -1 else d for d in shape)
+        shape = tuple(_count_all(x) // known if d == -1 else d for d in shape)
     return x if shape == x.shape else P.reshape(x, shape=shape)
 
 
@@ -686,7 +693,7 @@ def ndim(x: ArrayLike) -> int:
 
 def size(x: ArrayLike) -> int:
     """The number of elements of ``x``. ``size(np.zeros((2, 3)))`` -> ``6``."""
-    return asarray(x).size
+    return _count_all(asarray(x))
 
 
 # --- NumPy dispatch and operators on traced values ----------------------------------------------
