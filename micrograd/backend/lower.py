@@ -1,12 +1,11 @@
-"""Lowering: turn an optimized Program into Python source. Each fused group becomes a loop
-kernel (Numba source: one loop nest over the group's iteration shape, scalar code from each
-primitive's ``lower`` rule); the glue function between kernels calls them and runs the other
-primitives (matmul, reshape, gather, ...) with their NumPy ``impl``.
+"""Lowering: turn an optimized Program into Python source. Consecutive steps Numba can run
+become one *piece* (a kernel: an @njit function with a loop nest per fused group, scalar code
+from each primitive's ``lower`` rule, and statements for matmul, reshape, indexing, ...); a
+glue function calls the pieces and runs what is left between them with NumPy.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
