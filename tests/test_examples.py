@@ -1,4 +1,5 @@
 """The examples run and learn."""
+import importlib.util
 import os
 import runpy
 import sys
@@ -17,6 +18,9 @@ def run_example(name, argv):
         sys.argv = old
 
 
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
 def test_mnist_example_learns(mnist_dir, capsys, tmp_path):
     module = run_example("mnist.py", [])
     plot = tmp_path / "loss.png"
@@ -27,7 +31,7 @@ def test_mnist_example_learns(mnist_dir, capsys, tmp_path):
     assert losses[1] < losses[0]
     assert accuracy > 0.85
     assert f"Test Accuracy: {100 * accuracy:.2f}% on 10000 images" in out
-    assert plot.stat().st_size > 1000
+    assert plot.stat().st_size > 1000 if HAS_MATPLOTLIB else not plot.exists()
 
 
 def test_mnist_example_without_augmentation_and_missing_data(mnist_dir, tmp_path, capsys):
@@ -45,7 +49,7 @@ def test_linear_regression_example_recovers_2x(tmp_path, capsys):
     assert abs(weight - 2.0) < 1e-3 and abs(bias) < 1e-3 and mse < 1e-6
     out = capsys.readouterr().out
     assert "Epoch 0: Loss = " in out and "Epoch 900: Loss = " in out and "learned y = 2.0000 x" in out
-    assert (tmp_path / "loss.png").exists()
+    assert (tmp_path / "loss.png").exists() == HAS_MATPLOTLIB  # matplotlib is optional
 
 
 def test_logistic_regression_example_separates(capsys):
