@@ -182,10 +182,25 @@ class Tensor(Tracer):
         return bool(self.data)
 
     def __float__(self):
-        return float(self.data)
+        return float(self.item())  # a one-element tensor of any shape, as in PyTorch (NumPy 2 wants 0-d)
 
     def __int__(self):
-        return int(self.data)
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """As PyTorch: a 0-d tensor formats as its number (``f"{loss:.4f}"``, and ``f"{loss}"``
+        prints the value alone); other tensors only without a format spec.
+
+        >>> import micrograd as mg
+        >>> f"{mg.tensor(2 / 3):.3f}"
+        '0.667'
+        """
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        if spec:
+            raise TypeError(f"format spec {spec!r} on a tensor of shape {self.data.shape}: only 0-d tensors take "
+                            "one; format t.item() or t.tolist() instead")
+        return str(self)
 
     def __index__(self):
         return self.data.__index__()
@@ -367,7 +382,8 @@ def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) ->
                 t.grad = ct if t.grad is None else t.grad + ct
             else:
                 ct = np.asarray(ct, t.data.dtype)
-                t.grad = Tensor._wrap(ct.copy()) if t.grad is None else Tensor._wrap(t.grad.data + ct)
+                # the sum of two 0-d arrays is a NumPy scalar, and .grad must stay an array (zero_() writes into it)
+                t.grad = Tensor._wrap(ct.copy() if t.grad is None else np.asarray(t.grad.data + ct))
             continue
         if node.freed:
             raise RuntimeError(
