@@ -2,11 +2,19 @@
 trained with cross-entropy and Adam on MNIST, one jitted step per batch.
 
     python examples/mnist.py --data path/to/mnist --epochs 20 --augment
+    python examples/mnist.py --save mnist.npz            # a checkpoint after every epoch
+    python examples/mnist.py --save mnist.npz --resume   # continue an interrupted run
 
 ``--data`` names the folder holding the four MNIST files (train-images-idx3-ubyte.gz, ...);
 without it, ``$MICROGRAD_DATA/mnist``, else ~/.cache/micrograd/mnist, where missing files are
 downloaded. Prints a progress bar per epoch (loss and images per second), the test accuracy
 after each epoch, and saves the loss curve to ``--plot`` when matplotlib is installed.
+
+``--save PATH`` writes the model, the optimizer state, the epoch and the losses so far to PATH
+(``mg.save``: atomic, so killing the run mid-save keeps the previous epoch's checkpoint) after
+every epoch; ``--resume`` loads it and continues with the next epoch, on the same shuffled and
+augmented batches the uninterrupted run would have seen. Resuming needs the same ``--epochs``
+and ``--batch-size`` (the learning-rate schedule and the loss history depend on them).
 
 Where this differs from the tutorial's code, and why:
 - The tutorial ends the model with ``mg.Softmax()`` and then applies ``CrossEntropyLoss``, which
@@ -22,6 +30,7 @@ Where this differs from the tutorial's code, and why:
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -57,6 +66,31 @@ def accuracy(model, loader) -> float:
     return correct / total
 
 
+def checkpoint(model, opt_state, epoch: int, losses: list[float], steps: int) -> dict:
+    """What --save writes: the loss history is padded with NaN to the run's length so that a
+    checkpoint of any epoch has one structure (``mg.load`` checks shapes against ``like``)."""
+    history = np.full(steps, np.nan, np.float32)
+    history[:len(losses)] = losses
+    return {"model": model, "opt_state": opt_state, "epoch": epoch, "losses": history}
+
+
+def resume(args, model, opt_state, steps: int):
+    """(next epoch, model, optimizer state, losses) from the checkpoint at ``args.save``, or the
+    fresh ones given when there is no checkpoint yet."""
+    if not os.path.exists(args.save):
+        print(f"no checkpoint at {args.save} yet: starting at epoch 1")
+        return 0, model, opt_state, []
+    try:
+        saved = mg.load(args.save, like=checkpoint(model, opt_state, 0, [], steps))
+    except mg.CheckpointError as e:
+        raise SystemExit(f"cannot resume: {e}\n(--resume needs the --epochs and --batch-size of the run that "
+                         "saved the checkpoint)") from None
+    epoch = saved["epoch"]
+    print(f"resuming from {args.save}: {epoch} of {args.epochs} epochs done")
+    losses = saved["losses"][:epoch * (steps // args.epochs)].tolist()
+    return epoch, saved["model"], saved["opt_state"], losses
+
+
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="folder holding the four MNIST .gz files")
@@ -69,7 +103,13 @@ def main(argv=None) -> float:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="mnist_loss.png", help="loss-curve PNG ('' for none)")
     parser.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
+    parser.add_argument("--save", default=None, metavar="PATH",
+                        help="save a checkpoint (model, optimizer state, epoch) to PATH after every epoch")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the checkpoint at --save PATH (start afresh if there is none)")
     args = parser.parse_args(argv)
+    if args.resume and not args.save:
+        parser.error("--resume needs --save PATH (the checkpoint to continue from and to keep saving to)")
 
     start = time.perf_counter()
     # drop_last: every step sees a full batch, so the jitted step compiles for one shape only
@@ -88,8 +128,13 @@ def main(argv=None) -> float:
     # forward, backward and the Adam update compile into one program (mg.jit)
     train_step = mg.optim.make_train_step(lambda m, x, y: loss_function(m(x), y), optimizer)
 
-    losses = []
-    for epoch in range(args.epochs):
+    steps = args.epochs * len(train_loader)
+    losses: list[float] = []
+    start_epoch = 0
+    if args.resume:
+        start_epoch, model, opt_state, losses = resume(args, model, opt_state, steps)
+        train_loader.epoch = start_epoch  # the shuffles and augmentations of the epochs still to come
+    for epoch in range(start_epoch, args.epochs):
         epoch_losses = []
         with mg.viz.progress(total=len(train_loader) * args.batch_size, desc=f"epoch {epoch + 1}/{args.epochs}",
                              unit="img", leave=False) as bar:
@@ -101,6 +146,8 @@ def main(argv=None) -> float:
         losses += epoch_losses
         print(f"epoch {epoch + 1}/{args.epochs}  loss {np.mean(epoch_losses):.4f}  "
               f"test accuracy {100 * accuracy(model, test_loader):.2f}%  ({time.perf_counter() - start:.1f} s)")
+        if args.save:
+            mg.save(args.save, checkpoint(model, opt_state, epoch + 1, losses, steps))
 
     final = accuracy(model, test_loader)
     print(f"Test Accuracy: {100 * final:.2f}% on {n_test} images, {time.perf_counter() - start:.1f} s in all")

@@ -23,6 +23,7 @@ from .tensor import Device, Tensor, device, enable_grad, is_grad_enabled, no_gra
 from .tensor import tensor  # noqa: E402  (the function: it shadows the module's name, as torch.tensor does)
 from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
 from . import data, nn, optim  # noqa: E402
+from .checkpoint import CheckpointError, load, save  # noqa: E402
 from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Identity, L1Loss,  # noqa: E402
                  Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
@@ -32,4 +33,5 @@ __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
-           "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm"]
+           "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm",
+           "save", "load", "CheckpointError"]
