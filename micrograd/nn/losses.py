@@ -131,15 +131,37 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean", eps: 
     return _reduce(losses, _check_reduction(reduction, "binary_cross_entropy"))
 
 
+def _softplus(x: Any) -> Any:
+    """``log(1 + exp(x))`` without overflow, and with the right derivative (``sigmoid(x)``) at
+    every ``x``, 0 included.
+
+    The usual stable form ``relu(x) + log1p(exp(-|x|))`` has the right value but, at ``x = 0``,
+    the kinks of ``relu`` and ``abs`` (derivatives 0 and ``sign(0) = 0`` there) give a
+    derivative of 0 instead of 1/2 -- and logits of exactly 0 are what a zero-initialized last
+    layer outputs. So each sign gets its own smooth branch, ``x + log1p(exp(-x))`` for
+    ``x > 0`` and ``log1p(exp(x))`` otherwise, and each branch only ever sees inputs of its own
+    sign (the other branch's input is 0): a branch computed on the wrong side would overflow,
+    and its infinite derivative times ``where``'s zero cotangent would be NaN.
+    """
+    positive = x > 0
+    xp = mnp.where(positive, x, 0.0)
+    xn = mnp.where(positive, 0.0, x)
+    return mnp.where(positive, xp + mnp.log1p(mnp.exp(-xp)), mnp.log1p(mnp.exp(xn)))
+
+
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:
     """``binary_cross_entropy(sigmoid(logits), target)`` computed stably as
-    ``max(x, 0) - x t + log(1 + exp(-|x|))``.
+    ``softplus(x) - x t`` (``softplus(x) = log(1 + exp(x))``, evaluated without overflow); its
+    gradient is ``sigmoid(x) - t`` at every ``x``.
 
     >>> binary_cross_entropy_with_logits(np.array([-1000.0, 0.0]), np.array([1.0, 1.0]), reduction="none").round(4)
     array([1.000e+03, 6.931e-01])
+    >>> import micrograd as mg  # sigmoid(0) - 1
+    >>> mg.grad(binary_cross_entropy_with_logits)(np.array([0.0]), np.array([1.0]))
+    array([-0.5])
     """
     x, target = _same_shape(logits, target, "binary_cross_entropy_with_logits")
-    losses = mnp.relu(x) - x * target + mnp.log1p(mnp.exp(-mnp.abs(x)))
+    losses = _softplus(x) - x * target
     return _reduce(losses, _check_reduction(reduction, "binary_cross_entropy_with_logits"))
 
 
