@@ -404,7 +404,11 @@ def one_hot(labels: ArrayLike, num_classes: int, dtype=np.float64) -> ArrayLike:
 # --- shapes ---------------------------------------------------------------------------------------
 
 def _shape_arg(shape) -> tuple[int, ...]:
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tracer) and shape.ndim == 0):
+        # int() of a traced size raises TracerConversionError saying sizes must be known while
+        # tracing (iterating it would fail with a puzzling "len() of a 0-d traced array")
+        return (int(shape),)
+    return tuple(int(d) for d in shape)
 
 
 def reshape(x: ArrayLike, shape, *more) -> ArrayLike:

@@ -59,3 +59,14 @@ def test_float32_product_promoted_by_a_float64_constant_under_vmap():
     assert batched.dtype == loop.dtype == np.float64
     np.testing.assert_allclose(batched, loop, rtol=1e-6, atol=1e-6)
     assert f_15603(x0, x1, x2).dtype == np.float64
+
+
+def test_traced_size_names_the_real_problem():
+    """Found while collecting docs/errors.md: ``x.reshape(n)`` with ``n`` a traced 0-d array
+    failed with "len() of a 0-d traced array" (the shape was iterated). Fixed in
+    micrograd/numpy.py: a traced size is converted with int(), whose error says why."""
+    import pytest
+    with pytest.raises(mg.TracerConversionError, match="Shapes and indices must be known while tracing"):
+        mg.jit(lambda x, n: x.reshape(n))(np.ones(2), np.array(2))
+    with pytest.raises(mg.TracerConversionError, match="to a Python int inside jit"):
+        mg.jit(lambda x, n: mnp.broadcast_to(x, n))(np.ones(2), np.array([2, 2]))
