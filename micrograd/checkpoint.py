@@ -215,8 +215,12 @@ def _describe_node(record: dict) -> str:
     if node in ("list", "tuple"):
         return f"a {node} of {n}"
     if node == "dict":
-        return f"a dict with keys {sorted(map(repr, map(_decode_key, record['keys'])))}"
+        return f"a dict with keys {_keys_text(map(_decode_key, record['keys']))}"
     return f"a {record['class']} ({n} children)"
+
+
+def _keys_text(keys) -> str:
+    return ", ".join(sorted(map(repr, keys))) or "none"
 
 
 def _describe_like(x: Any) -> str:
@@ -230,7 +234,7 @@ def _describe_like(x: Any) -> str:
     if kind in (list, tuple):
         return f"a {kind.__name__} of {len(children)}"
     if kind is dict:
-        return f"a dict with keys {sorted(map(repr, treedef.aux))}"
+        return f"a dict with keys {_keys_text(treedef.aux)}"
     return f"a {kind.__module__}.{kind.__qualname__} ({len(children)} children)"
 
 
@@ -274,8 +278,7 @@ def _check(record: dict, like: Any, path: str, where: str, leaves: list) -> None
         if missing or extra:
             what = (f"no key {missing[0]!r} (like has it)" if missing else f"a key {extra[0]!r} that like lacks")
             raise CheckpointError(f"checkpoint {where} does not match like= at {_path_text(path)}: the file's dict "
-                                  f"has {what}; like has keys {sorted(map(repr, treedef.aux))}, the file "
-                                  f"{sorted(map(repr, keys))}")
+                                  f"has {what}; like has keys {_keys_text(treedef.aux)}, the file {_keys_text(keys)}")
         by_key = dict(zip(keys, record["children"]))
         for k, c in zip(treedef.aux, like_children):
             _check(by_key[k], c, path + _key_text(k), where, leaves)
