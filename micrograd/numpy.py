@@ -74,13 +74,18 @@ def _cast(x, dtype):
 def _promote(*xs) -> list:
     """Bring operands to one dtype as NumPy would (Python scalars are weak)."""
     xs = [x if isinstance(x, (Tracer, np.ndarray, np.generic) + _scalar_types) else np.asarray(x) for x in xs]
+    first = xs[0]
+    if not isinstance(first, _scalar_types):  # operands of one dtype already (the common case): as they are
+        dtype = first.dtype
+        if all(not isinstance(x, _scalar_types) and x.dtype == dtype for x in xs):
+            return xs
     dtype = np.result_type(*(x if isinstance(x, _scalar_types) else x.dtype for x in xs))
     return [_cast(x, dtype) for x in xs]
 
 
 def _promote_float(*xs) -> list:
     xs = _promote(*xs)
-    return xs if is_float(xs[0].dtype) else [P.cast(x, dtype=np.dtype(np.float64)) for x in xs]
+    return xs if xs[0].dtype.kind == "f" else [P.cast(x, dtype=np.dtype(np.float64)) for x in xs]
 
 
 def astype(x: ArrayLike, dtype) -> ArrayLike:

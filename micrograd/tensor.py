@@ -16,6 +16,7 @@ tensor(8.)
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from typing import Any, Callable, Iterator, Sequence
 
@@ -100,13 +101,21 @@ device = Device()
 
 
 class _Node:
-    """One recorded primitive application: what ``backward`` needs to apply its vjp rules."""
-    __slots__ = ("prim", "args", "params", "versions", "freed")
+    """One recorded primitive application: what ``backward`` needs to apply its vjp rules.
+    ``inputs`` are the operands that require grad, with their positions (the ones ``backward``
+    sends cotangents to); ``versions`` pairs every tensor operand with its version when it was
+    used, to detect in-place changes before the vjp rules read it."""
+    __slots__ = ("prim", "args", "params", "inputs", "versions", "freed")
 
     def __init__(self, prim, args: tuple, params: dict):
+        inputs, versions = [], []
+        for i, a in enumerate(args):
+            if type(a) is Tensor:
+                versions.append((a, a._version))
+                if a.requires_grad:
+                    inputs.append((i, a))
         self.prim, self.args, self.params = prim, args, params
-        self.versions = tuple(a._version if type(a) is Tensor else None for a in args)
-        self.freed = False
+        self.inputs, self.versions, self.freed = inputs, versions, False
 
 
 class _EagerTrace:
@@ -117,7 +126,14 @@ class _EagerTrace:
 
     @staticmethod
     def process(prim, args: Sequence[Any], params: dict) -> "Tensor":
-        values = [a.data if type(a) is Tensor else a for a in args]
+        # the hot path of eager code: one pass over the operands, no dtype helpers
+        values, record = [], False
+        for a in args:
+            if type(a) is Tensor:
+                values.append(a.data)
+                record = record or a.requires_grad
+            else:
+                values.append(a)
         try:
             out = prim.impl(*values, **params)
         except (ValueError, IndexError, TypeError):
@@ -125,12 +141,12 @@ class _EagerTrace:
             raise
         if config.debug_nans:
             check_finite(prim.name, values, out, user_frame_location())
-        record = (getattr(_state, "enabled", True) and prim.vjp is not None
-                  and any(type(a) is Tensor and a.requires_grad for a in args))
-        result = Tensor.__new__(Tensor)
-        result.data = out if type(out) is np.ndarray else np.asarray(out)
-        result.grad, result._version = None, 0
-        if record and is_float(result.data.dtype):
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = _new_tensor(Tensor)
+        result.data, result.grad, result._version = out, None, 0
+        # kind "f" is is_float(dtype), without np.issubdtype's cost
+        if record and out.dtype.kind == "f" and prim.vjp is not None and getattr(_state, "enabled", True):
             result.requires_grad, result._node = True, _Node(prim, tuple(args), params)
         else:
             result.requires_grad, result._node = False, None
@@ -138,6 +154,7 @@ class _EagerTrace:
 
 
 EAGER = _EagerTrace()
+_new_tensor = object.__new__
 
 
 class Tensor(Tracer):
@@ -363,11 +380,21 @@ def _topological_order(root: Tensor) -> list[Tensor]:
             continue
         expanded.add(id(t))
         stack.append((t, True))
-        if t._node is not None:
-            for a in t._node.args:
-                if type(a) is Tensor and a.requires_grad and id(a) not in expanded:
+        node = t._node
+        if node is not None:
+            for _, a in node.inputs:
+                if id(a) not in expanded:
                     stack.append((a, False))
     return order
+
+
+def _check_versions(node: _Node) -> None:
+    for a, version in node.versions:
+        if a._version != version:
+            raise RuntimeError(
+                f"a tensor of shape {a.data.shape} that {node.prim.name} needs for its gradient was modified "
+                f"in place after it was used (version {version}, now {a._version}). Compute with a copy "
+                "(x = x + y instead of x += y), or call backward() before modifying it.")
 
 
 def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) -> None:
@@ -382,32 +409,35 @@ def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) ->
                 t.grad = ct if t.grad is None else t.grad + ct
             else:
                 ct = np.asarray(ct, t.data.dtype)
-                # the sum of two 0-d arrays is a NumPy scalar, and .grad must stay an array (zero_() writes into it)
-                t.grad = Tensor._wrap(ct.copy() if t.grad is None else np.asarray(t.grad.data + ct))
+                if t.grad is not None:
+                    # the sum of two 0-d arrays is a NumPy scalar, and .grad must stay an array (zero_() writes into it)
+                    t.grad = _wrap(np.asarray(t.grad.data + ct))
+                elif type(ct) is np.ndarray and ct.base is None and sys.getrefcount(ct) == 2:
+                    # nothing else refers to this cotangent (no name, no pending sum, no view of it: views hold
+                    # their base) and it owns its memory: it becomes .grad without a copy, as PyTorch steals a
+                    # gradient nobody else holds. (2: the local name and getrefcount's argument.)
+                    t.grad = _wrap(ct)
+                else:
+                    t.grad = _wrap(ct.copy())
             continue
         if node.freed:
             raise RuntimeError(
                 f"backward through the tape a second time: the {node.prim.name} that made this value was "
                 "freed by the first backward(). Pass retain_graph=True to the first backward() to keep it.")
-        for i, (a, version) in enumerate(zip(node.args, node.versions)):
-            if version is not None and a._version != version:
-                raise RuntimeError(
-                    f"a tensor of shape {a.data.shape} that {node.prim.name} needs for its gradient was modified "
-                    f"in place after it was used (version {version}, now {a._version}). Compute with a copy "
-                    "(x = x + y instead of x += y), or call backward() before modifying it.")
+        _check_versions(node)
         if create_graph:
             args, out = node.args, t
         else:
             args, out = [a.data if type(a) is Tensor else a for a in node.args], t.data
-        for i, a in enumerate(node.args):
-            if type(a) is Tensor and a.requires_grad:
-                rule = node.prim.vjp[i]
-                c = None if rule is None else rule(ct, out, *args, **node.params)
-                if c is not None:
-                    previous = cts.get(id(a))
-                    cts[id(a)] = c if previous is None else previous + c
+        vjp, params = node.prim.vjp, node.params
+        for i, a in node.inputs:
+            rule = vjp[i]
+            c = None if rule is None else rule(ct, out, *args, **params)
+            if c is not None:
+                previous = cts.get(id(a))
+                cts[id(a)] = c if previous is None else previous + c
         if not retain_graph:  # free what the tape holds; the node stays to say it was freed
-            node.freed, node.args, node.versions = True, (), ()
+            node.freed, node.args, node.inputs, node.versions = True, (), (), ()
 
 
 def _wrap(array: np.ndarray) -> Tensor:

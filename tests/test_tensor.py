@@ -408,3 +408,43 @@ def test_eager_step_errors_and_skips():
     loss.backward()
     opt.step(w, loss)  # already back-propagated: not again (the tape is freed)
     assert w.item() == 0.0 and w.grad is None
+
+
+def test_eager_adam_computes_in_the_parameters_dtype():
+    # regression: the bias corrections were np.float64 scalars, which (a float subclass) were not cast,
+    # so each float32 update ran through float64 temporaries of the parameters' size
+    seen = []
+    opt = mg.Adam(learning_rate=0.1)
+    leaf = opt._update_leaf
+
+    def spy(p, g, slots, h):
+        seen.append({k: np.result_type(v) for k, v in h.items()})
+        return leaf(p, g, slots, h)
+
+    opt._update_leaf = spy
+    w = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    (w * w).sum().backward()
+    opt.step([w])
+    # the learning rate stays a (weak) Python float; the bias corrections are cast to float32
+    assert seen == [{"lr": np.float64, "bc1": np.float32, "sqrt_bc2": np.float32}]
+    assert w.dtype == np.float32
+
+
+def test_leaf_gradients_never_alias_other_arrays():
+    # a leaf's first gradient is taken without a copy when nothing else holds it: check the cases where
+    # something does (the gradient= argument, a cotangent shared by two leaves, a view)
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.tensor([3.0, 4.0], requires_grad=True)
+    (x + y).backward(gradient=np.ones(2))
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
+    g = np.ones(2)
+    for f in (lambda t: t * 1, lambda t: t + 0):
+        x.grad = None
+        f(x).backward(gradient=g)
+        assert not np.shares_memory(x.grad.numpy(), g)
+    w = mg.tensor(np.ones((2, 2)), requires_grad=True)
+    v = mg.tensor(np.ones(4), requires_grad=True)
+    (w.reshape(4) * v).sum().backward()
+    assert not np.shares_memory(w.grad.numpy(), v.grad.numpy())
+    x.grad.zero_()
+    assert g.tolist() == [1.0, 1.0] and y.grad.tolist() == [1.0, 1.0]

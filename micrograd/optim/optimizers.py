@@ -55,8 +55,10 @@ def _check_learning_rate(lr: Any, name: str) -> Any:
 
 def _as_dtype(x: Any, dtype: Any) -> Any:
     """A hyperparameter in the parameter's dtype: Python numbers are weak (they take the
-    array's dtype when combined), arrays (a schedule's value) are cast."""
-    return x if isinstance(x, (int, float)) else mnp.astype(x, dtype)
+    array's dtype when combined), arrays (a schedule's value) are cast. NumPy scalars are cast
+    too, although ``np.float64`` is a subclass of ``float``: they are not weak, so a bias
+    correction computed as ``np.float64`` would turn a float32 update into float64 temporaries."""
+    return x if type(x) in (int, float) else mnp.astype(x, dtype)
 
 
 def _array(x: Any) -> Any:
