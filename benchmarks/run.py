@@ -131,6 +131,27 @@ def mnist_step(params, x, labels):
     return mg.tree.map(lambda p, g: p - LR_MNIST * g, params, grads), loss
 
 
+def mnist_numpy_loss_and_grads(params, x, labels):
+    """:func:`mnist_loss` and its gradients by hand with NumPy: ``(loss, [(dw, db) per layer])``."""
+    (l1, l2, l3), n = params, x.shape[0]
+    z1 = x @ l1["w"] + l1["b"]
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ l2["w"] + l2["b"]
+    h2 = np.maximum(z2, 0)
+    logits = h2 @ l3["w"] + l3["b"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    sum_e = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    loss = -np.mean(shifted[rows, labels] - np.log(sum_e[:, 0]))
+    dlogits = e / sum_e  # softmax
+    dlogits[rows, labels] -= 1
+    dlogits /= n
+    dz2 = (dlogits @ l3["w"].T) * (z2 > 0)
+    dz1 = (dz2 @ l2["w"].T) * (z1 > 0)
+    return loss, [(a.T @ dz, dz.sum(axis=0)) for a, dz in ((x, dz1), (h1, dz2), (h2, dlogits))]
+
+
 def tiny_f(w, x, b):
     return mnp.sum(mnp.tanh(w * x + b))
 
@@ -233,27 +254,9 @@ class MnistStep(Case):
 
     def numpy(self, d):
         def step(params, x, labels):
-            (l1, l2, l3), n = params, x.shape[0]
-            z1 = x @ l1["w"] + l1["b"]
-            h1 = np.maximum(z1, 0)
-            z2 = h1 @ l2["w"] + l2["b"]
-            h2 = np.maximum(z2, 0)
-            logits = h2 @ l3["w"] + l3["b"]
-            shifted = logits - logits.max(axis=1, keepdims=True)
-            e = np.exp(shifted)
-            sum_e = e.sum(axis=1, keepdims=True)
-            rows = np.arange(n)
-            loss = -np.mean(shifted[rows, labels] - np.log(sum_e[:, 0]))
-            dlogits = e / sum_e  # softmax
-            dlogits[rows, labels] -= 1
-            dlogits /= n
-            dh2 = dlogits @ l3["w"].T
-            dz2 = dh2 * (z2 > 0)
-            dh1 = dz2 @ l2["w"].T
-            dz1 = dh1 * (z1 > 0)
-            grads = [(x, dz1), (h1, dz2), (h2, dlogits)]
-            new = [{"w": layer["w"] - LR_MNIST * (a.T @ dz), "b": layer["b"] - LR_MNIST * dz.sum(axis=0)}
-                   for layer, (a, dz) in zip(params, grads)]
+            loss, grads = mnist_numpy_loss_and_grads(params, x, labels)
+            new = [{"w": layer["w"] - LR_MNIST * dw, "b": layer["b"] - LR_MNIST * db}
+                   for layer, (dw, db) in zip(params, grads)]
             return new, loss
         return functools.partial(step, d.params, d.x, d.labels)
 
@@ -488,24 +491,8 @@ class EagerMnistEpoch(Case):
             flat = [layer[k] for layer in params for k in ("w", "b")]
             m, v = [np.zeros_like(p) for p in flat], [np.zeros_like(p) for p in flat]
             for t, (x, labels) in enumerate(batches, 1):
-                (l1, l2, l3), n = params, x.shape[0]
-                z1 = x @ l1["w"] + l1["b"]
-                h1 = np.maximum(z1, 0)
-                z2 = h1 @ l2["w"] + l2["b"]
-                h2 = np.maximum(z2, 0)
-                logits = h2 @ l3["w"] + l3["b"]
-                shifted = logits - logits.max(axis=1, keepdims=True)
-                e = np.exp(shifted)
-                sum_e = e.sum(axis=1, keepdims=True)
-                rows = np.arange(n)
-                loss = -np.mean(shifted[rows, labels] - np.log(sum_e[:, 0]))
-                dlogits = e / sum_e
-                dlogits[rows, labels] -= 1
-                dlogits /= n
-                dz2 = (dlogits @ l3["w"].T) * (z2 > 0)
-                dz1 = (dz2 @ l2["w"].T) * (z1 > 0)
-                grads = [x.T @ dz1, dz1.sum(axis=0), h1.T @ dz2, dz2.sum(axis=0), h2.T @ dlogits,
-                         dlogits.sum(axis=0)]
+                loss, grads = mnist_numpy_loss_and_grads(params, x, labels)
+                grads = [g for pair in grads for g in pair]
                 step_size, sqrt_bc2 = EAGER_LR / (1 - b1 ** t), math.sqrt(1 - b2 ** t)
                 for p, g, m_, v_ in zip(flat, grads, m, v):  # Adam, in place as PyTorch's
                     m_ *= b1
