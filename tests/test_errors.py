@@ -103,8 +103,10 @@ def test_reshape_and_axis_errors():
 
 
 def test_has_aux_needs_pair():
-    with pytest.raises(TypeError, match=r"\(output, aux\)"):
+    with pytest.raises(TypeError, match=r"\(output, aux\), got an array f64\[\]"):
         mg.grad(lambda x: x, has_aux=True)(1.0)
+    with pytest.raises(TypeError, match=r"got a tuple of 3"):
+        mg.grad(lambda x: (x, x, x), has_aux=True)(1.0)
 
 
 def test_cotangent_shape_mismatch():

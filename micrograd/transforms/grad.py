@@ -84,8 +84,9 @@ def _trace_with_aux(f, primals, has_aux: bool, name: str):
         result = f(*args)
         if has_aux:
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise TypeError(f"{name} with has_aux=True needs a function returning (output, aux), "
-                                f"got {type(result).__name__}")
+                got = (f"an array {result.aval}" if isinstance(result, Tracer) else
+                       f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__)
+                raise TypeError(f"{name} with has_aux=True needs a function returning (output, aux), got {got}")
             out, aux = result
         else:
             out, aux = result, None
