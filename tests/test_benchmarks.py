@@ -44,7 +44,9 @@ def test_eager_epoch_case_trains_the_same_parameters_as_numpy():
     data = case.setup()
     eager = case.micrograd(data)
     first, second = eager(), eager()
-    assert run.disagreement(second, first, rtol=0, atol=0) is None
+    # (to float32 rounding: the eager optimizer step is compiled in the background, so one epoch may
+    # run partly with NumPy and the next with the compiled update)
+    assert run.disagreement(second, first, **case.tol) is None
     assert run.disagreement(first, case.numpy(data)(), **case.tol) is None
     _, notes = run.build_and_check(case, names=[run.NUMPY, run.JAX])
     assert notes == {run.JAX: "skipped: not written for this case"}

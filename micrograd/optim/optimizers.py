@@ -188,13 +188,23 @@ class Optimizer:
             key = tuple(id(t) for t in with_grads)
             states = self.__dict__.setdefault("_eager_states", {})
             state = states.get(key) or self.init([t.data for t in with_grads])
-            new, states[key] = self.update([t.data for t in with_grads], [t.grad.data for t in with_grads], state)
+            new, states[key] = self._compiled_update()([t.data for t in with_grads], [t.grad.data for t in with_grads],
+                                                       state)
             for t, value in zip(with_grads, new):
                 t.data[...] = value
                 t._version += 1
         if given:
             for t in tensors:
                 t.grad = None
+
+    def _compiled_update(self):
+        """``update`` under ``jit``: one fused pass per parameter instead of an array per operation
+        of the formula (the eager step's cost is mostly these temporaries)."""
+        compiled = self.__dict__.get("_jitted_update")
+        if compiled is None:
+            from ..transforms.jit import jit
+            compiled = self.__dict__["_jitted_update"] = jit(self.update)
+        return compiled
 
     def zero_grad(self) -> None:
         """Clear the ``.grad`` of the tensors given to the constructor."""
