@@ -1,4 +1,10 @@
-"""The primitive table, one module per family. ``PRIMITIVES`` maps each name to its Primitive."""
+"""The primitive table, one module per family. ``PRIMITIVES`` maps each name to its Primitive.
+
+These are the low-level operations the rest of micrograd is built on. Called directly on
+arrays they run their NumPy ``impl`` without the promotion and checks of
+:mod:`micrograd.numpy` (operands must already share a dtype and fit each other's shapes; while
+tracing, the shape rules check them): write programs with ``micrograd.numpy`` or plain NumPy.
+"""
 from ..core.primitive import PRIMITIVES, Primitive
 from . import elementwise, indexing, linalg, reductions, shape
 from .elementwise import (abs, add, cast, cos, div, eq, exp, expm1, ge, gt, le, log, log1p, logistic, lt,
