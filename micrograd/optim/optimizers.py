@@ -76,6 +76,9 @@ def _parameter_list(params: Any) -> list | None:
     return None
 
 
+_SHARED_UPDATES: dict = {}  # (optimizer class, its repr with the hyperparameters) -> jitted update
+
+
 class Optimizer:
     """The base class: subclasses name their per-parameter state arrays in ``slots`` and define
     ``_update_leaf``; ``init`` and ``update`` handle the pytrees and the step count.
@@ -199,11 +202,17 @@ class Optimizer:
 
     def _compiled_update(self):
         """``update`` under ``jit``: one fused pass per parameter instead of an array per operation
-        of the formula (the eager step's cost is mostly these temporaries)."""
+        of the formula (the eager step's cost is mostly these temporaries). Optimizers with the
+        same hyperparameters compute the same update, so they share one compiled function (a
+        training loop that makes a new optimizer per epoch does not compile again)."""
         compiled = self.__dict__.get("_jitted_update")
         if compiled is None:
             from ..transforms.jit import jit
-            compiled = self.__dict__["_jitted_update"] = jit(self.update)
+            key = (type(self), repr(self))
+            compiled = _SHARED_UPDATES.get(key)
+            if compiled is None:
+                compiled = _SHARED_UPDATES[key] = jit(self.update)
+            self.__dict__["_jitted_update"] = compiled
         return compiled
 
     def zero_grad(self) -> None:
