@@ -81,7 +81,15 @@ def fuse(program: Program) -> list[Step]:
         group = None
         if is_elementwise(eqn) or eqn.prim in REDUCTIONS:
             shape = eqn.inputs[0].aval.shape if eqn.prim in REDUCTIONS else eqn.out.aval.shape
-            group = _joinable(eqn, shape, owner)
+            joinable = _joinable(eqn, shape, owner)
+            group = joinable[0] if joinable else None
+            for other in joinable[1:]:  # open groups it reads from become one: they never read each other
+                group.eqns += other.eqns
+                group.members |= other.members
+                group.reduced |= other.reduced
+                for v in other.members:
+                    owner[v] = group
+                steps = [s for s in steps if s.group is not other]
             if group is None:
                 group = Group(shape)
                 open_groups.append(group)
@@ -107,16 +115,18 @@ def fuse(program: Program) -> list[Step]:
     return steps
 
 
-def _joinable(eqn: Eqn, shape, owner) -> Group | None:
-    """The open group of one of ``eqn``'s operands that it may join, if any."""
+def _joinable(eqn: Eqn, shape, owner) -> list[Group]:
+    """The open groups of ``eqn``'s operands that it may join (all of them, merged, since an open
+    group's values have been read only by its own members)."""
+    groups: list[Group] = []
     for a in reversed(eqn.inputs):
         group = owner.get(a) if isinstance(a, Var) else None
-        if group is None or group.closed or group.shape != shape or a in group.reduced:
+        if group is None or group.closed or group.shape != shape or group in groups:
             continue
         if any(owner.get(b) is group and b in group.reduced for b in eqn.inputs if isinstance(b, Var)):
             continue  # a reduction's result is ready only after the loop
-        return group
-    return None
+        groups.append(group)
+    return groups
 
 
 def _uses_outside_groups(program: Program, owner) -> set:

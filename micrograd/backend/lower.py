@@ -83,6 +83,19 @@ def _splits_across_cores(group: Group) -> bool:
     return not any(e.prim in REDUCTIONS and 0 in e.params["axes"] for e in group.eqns)
 
 
+def _donated_buffer(out: Var, eqn, group: Group, donated: dict, reused: set):
+    """A donated input that ``out`` may be written into: same shape and dtype, read only by
+    ``group`` (so at the index being written), and by no member after ``eqn`` (each iteration
+    reads it before this member writes)."""
+    later = group.eqns[group.eqns.index(eqn) + 1:]
+    for var, readers in donated.items():
+        if (var not in reused and readers and var.aval == out.aval and all(r in group.eqns for r in readers)
+                and not any(var in e.inputs for e in later)):
+            reused.add(var)
+            return var
+    return None
+
+
 def _layout_of(eqn, layout) -> str:
     """"C" or "F" where a statement's result is known to be contiguous that way, else "A"."""
     if eqn.prim is sh.transpose:
@@ -93,12 +106,15 @@ def _layout_of(eqn, layout) -> str:
 
 
 def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: Sequence = (),
-                  uses_blas: bool = True) -> Kernel:
+                  uses_blas: bool = True, donated: dict | None = None) -> Kernel:
     """One Numba function running ``steps`` in order: a loop nest per fused group, statements
     for the rest. Values made and used inside stay inside; values in ``returned`` are returned.
     ``program_inputs`` arrive C-contiguous (jit makes them so). Loops run across cores only in
     programs without matrix products (``uses_blas``): BLAS keeps its threads spinning between
-    calls, and a second thread pool fighting it for two cores costs far more than it gains."""
+    calls, and a second thread pool fighting it for two cores costs far more than it gains.
+    ``donated`` maps inputs whose buffers may be overwritten to the equations that read them: a
+    loop nest may write a result into such a buffer when it is the only reader and reads it at
+    the same index it writes, before writing."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
     produced = {e.out for e in eqns}
     used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
@@ -128,6 +144,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
             layout[a] = "C"
 
     lines, counter, parallel = [], [0], False
+    reused: set = set()  # donated inputs already holding a result
 
     def fresh(prefix: str) -> str:
         counter[0] += 1
@@ -185,8 +202,12 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
             local[out] = v
             if out in returned or out in used_across:
                 if shape:
+                    buffer = _donated_buffer(out, eqn, group, donated or {}, reused)
                     o = fresh("o")
-                    before.append(f"{o} = np.empty({shape!r}, {_dtype_code(out.aval.dtype)})")
+                    if buffer is None:
+                        before.append(f"{o} = np.empty({shape!r}, {_dtype_code(out.aval.dtype)})")
+                    else:  # the result overwrites a donated input, element by element after reading it
+                        before.append(f"{o} = {storage[buffer]}")
                     body.append(f"{o}[{', '.join(idx)}] = {v}")
                     storage[out], layout[out] = o, "C"
                 else:
@@ -231,7 +252,7 @@ class Lowered:
         return namespace["program"]
 
 
-def lower(program: Program) -> Lowered:
+def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     """Cut ``program`` into compiled pieces and glue: consecutive steps that Numba can run
     (fused groups, and matmul, reshape, indexing, ... as statements) form one piece; a piece
     needs at least one fused group to be worth compiling; everything else runs with NumPy."""
@@ -248,6 +269,7 @@ def lower(program: Program) -> Lowered:
             glue_runs.append(run)
         else:
             glue_runs += [[s] for s in run]
+    readers = {v: [e for e in program.eqns if v in e.inputs] for v in donated}
     used_by_run: dict[Any, set[int]] = {}
     for r, run in enumerate(glue_runs):
         for step in run:
@@ -285,7 +307,8 @@ def lower(program: Program) -> Lowered:
         place = {v: i for i, v in enumerate(program.outvars) if isinstance(v, Var)}
         returned = {v: (place.get(v, len(place)), k) for k, v in enumerate(returned)}
         kernel = kernel_source(f"kernel_{len(kernels)}", run, returned, program.invars,
-                               uses_blas=any(e.prim.name == "matmul" for e in program.eqns))
+                               uses_blas=any(e.prim.name == "matmul" for e in program.eqns),
+                               donated={v: readers[v] for v in donated if v not in program.outvars})
         call_args = [f"{_dtype_code(a.aval.dtype)}({name(a)})" if a.aval.ndim == 0 else name(a) for a in kernel.args]
         if kernel.outputs:
             lines.append(f"    {''.join(name(o) + ', ' for o in kernel.outputs)}= K[{len(kernels)}]({', '.join(call_args)})")

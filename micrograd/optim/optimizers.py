@@ -194,7 +194,8 @@ class Optimizer:
             new, states[key] = self._compiled_update()([t.data for t in with_grads], [t.grad.data for t in with_grads],
                                                        state)
             for t, value in zip(with_grads, new):
-                t.data[...] = value
+                if value is not t.data:  # (compiled, the update wrote into the donated buffer)
+                    t.data[...] = value
                 t._version += 1
         if given:
             for t in tensors:
@@ -210,8 +211,8 @@ class Optimizer:
             from ..transforms.jit import jit
             key = (type(self), repr(self))
             compiled = _SHARED_UPDATES.get(key)
-            if compiled is None:
-                compiled = _SHARED_UPDATES[key] = jit(self.update)
+            if compiled is None:  # parameters and state are updated in place: their buffers are donated
+                compiled = _SHARED_UPDATES[key] = jit(self.update, donate_argnums=(0, 2))
             self.__dict__["_jitted_update"] = compiled
         return compiled
 

@@ -175,8 +175,9 @@ class Jitted:
         self.f = f
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = tuple(static_argnames)
-        # accepted as in JAX, where donation lets outputs reuse input buffers; micrograd never
-        # overwrites inputs, so donating changes nothing (as in JAX on backends without it)
+        # as in JAX: the arrays of these arguments may be overwritten by results (compiled loops
+        # write a result into a donated input of its shape once nothing else reads it), so the
+        # caller must not use them after the call
         self.donate_argnums = tuple(donate_argnums)
         self.cache = cache_dir(cache)
         self.strict = strict
@@ -285,7 +286,24 @@ class Jitted:
             program = trace_to_program(self.f, tuple(tree.unflatten(treedef, leaves)), "jit")
         else:
             program = trace_to_program(f_dyn, tree.unflatten(treedef, leaves), "jit")
-        return lower(optimize(program))
+        return lower(optimize(program), self._donated_inputs(args, program))
+
+    def _donated_inputs(self, args: tuple, program) -> list:
+        """The program inputs that are leaves of the arguments ``donate_argnums`` names."""
+        if not self.donate_argnums:
+            return []
+        n = len(args)
+        static = {i % n for i in self.static_argnums if -n <= i < n}
+        donate = {i % n for i in self.donate_argnums if -n <= i < n}
+        donated, start = [], 0
+        for i, a in enumerate(args):
+            if i in static:
+                continue
+            count = len(tree.leaves(a))
+            if i in donate:
+                donated += program.invars[start:start + count]
+            start += count
+        return donated
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every kernel submitted for compilation so far is compiled (or failed)."""
