@@ -41,8 +41,10 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
         config.debug_nans = previous
 
 
-def _finite(x: Any) -> bool:
-    x = getattr(x, "data", x) if type(x).__name__ == "Tensor" else x
+def all_finite(x: Any) -> bool:
+    """Whether an array (or an eager tensor's data) has no NaN or infinity; traced values count
+    as finite (they are checked when they are computed)."""
+    x = x.data if isinstance(getattr(x, "data", None), np.ndarray) else x
     if not isinstance(x, (np.ndarray, np.generic, float)):
         return True  # traced values are checked when they are computed
     x = np.asarray(x)
@@ -51,7 +53,7 @@ def _finite(x: Any) -> bool:
 
 def check_finite(what: str, operands: Sequence[Any], result: Any, where: str | None) -> None:
     """Raise FloatingPointError if ``result`` has a NaN or infinity and ``operands`` do not."""
-    if _finite(result) or not all(_finite(a) for a in operands):
+    if all_finite(result) or not all(all_finite(a) for a in operands):
         return
     bad = "nan" if np.isnan(np.asarray(getattr(result, "data", result))).any() else "inf"
     raise FloatingPointError(f"{what} produced {bad} from finite operands"

@@ -707,6 +707,10 @@ def size(x: ArrayLike) -> int:
 
 # --- NumPy dispatch and operators on traced values ----------------------------------------------
 
+for _name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
+              "softmax", "log_softmax"):
+    globals()[_name] = _accepts_dim(globals()[_name])
+
 _UFUNCS = {
     np.add: add, np.subtract: subtract, np.multiply: multiply, np.true_divide: divide, np.power: power,
     np.negative: negative, np.positive: positive, np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1,
@@ -780,9 +784,4 @@ def install_array_methods(cls: type) -> None:
         setattr(cls, name, fn)
 
 
-for _name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
-              "softmax", "log_softmax"):
-    globals()[_name] = _accepts_dim(globals()[_name])
-_FUNCTIONS.update({getattr(np, name): globals()[name] for name in ("sum", "mean", "var", "std", "max", "min", "amax",
-                                                                    "amin", "argmax", "argmin")})
 install_array_methods(Tracer)

@@ -258,14 +258,15 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     needs at least one fused group to be worth compiling; everything else runs with NumPy."""
     steps = fuse(program)
     runs: list[list[Step]] = []
+    can_compile = {id(step): lowerable(step) for step in steps}
     for step in steps:
-        if lowerable(step) and runs and lowerable(runs[-1][-1]):
+        if can_compile[id(step)] and runs and can_compile[id(runs[-1][-1])]:
             runs[-1].append(step)
         else:
             runs.append([step])
     glue_runs = []
     for run in runs:  # a run without a fused group stays NumPy: compiling it gains nothing
-        if any(s.group for s in run) and all(lowerable(s) for s in run):
+        if any(s.group for s in run) and all(can_compile[id(s)] for s in run):
             glue_runs.append(run)
         else:
             glue_runs += [[s] for s in run]
@@ -293,7 +294,7 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     lines = [f"def program({', '.join(names[v] for v in program.invars)}):"]
     kernels: list[Kernel] = []
     for r, run in enumerate(glue_runs):
-        if len(run) == 1 and run[0].group is None and not (any(s.group for s in run)):
+        if len(run) == 1 and run[0].group is None:  # an operation NumPy runs between pieces
             eqn = run[0].eqn
             fn = f"{eqn.prim.name}_{len(namespace)}"
             namespace[fn] = functools.partial(eqn.prim.impl, **eqn.params) if eqn.params else eqn.prim.impl

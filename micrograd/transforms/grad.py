@@ -19,8 +19,9 @@ from ..core.ir import Program, Var, aval_of
 from ..core.trace import Tracer, concrete, eval_program, trace_to_program
 
 
-def _add(a, b):
-    return b if a is None else a + b
+def add_any(a, b):
+    """``a + b`` where ``None`` is a symbolic zero (a cotangent or tangent not yet seen)."""
+    return b if a is None else a if b is None else a + b
 
 
 def active_vars(program: Program) -> set[Var]:
@@ -42,7 +43,7 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
     cts: dict[Var, Any] = {}
     for v, ct in zip(program.outvars, out_cts):
         if ct is not None and isinstance(v, Var) and v in active:
-            cts[v] = _add(cts.get(v), ct)
+            cts[v] = add_any(cts.get(v), ct)
     for eqn in reversed(program.eqns):
         ct = cts.pop(eqn.out, None)
         if ct is None:
@@ -60,7 +61,7 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
                 else:
                     ct_in = rule(ct, env[eqn.out], *args, **eqn.params)
                 if ct_in is not None:
-                    cts[atom] = _add(cts.get(atom), ct_in)
+                    cts[atom] = add_any(cts.get(atom), ct_in)
     return [cts.get(v) for v in program.invars]
 
 

@@ -19,16 +19,11 @@ import numpy as np
 from ..backend.compile import COMPILER, CompileError, cache_dir, compile_kernel
 from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
-from ..config import config, debug_nans
+from ..config import all_finite, config, debug_nans
 from ..core import tree
 from ..core.ir import Var
 from ..core.trace import _local, eval_program, trace_to_program
 from ..primitives import indexing, shape
-
-
-def _all_finite(x: Any) -> bool:
-    x = np.asarray(x)
-    return not np.issubdtype(x.dtype, np.floating) or bool(np.isfinite(x).all())
 
 
 class _Static:
@@ -250,7 +245,7 @@ class Jitted:
         program = self.programs.get(key) or self._compile(key, args, kwargs, leaves)
         with debug_nans(False):
             result = program(leaves)
-        if all(_all_finite(r) for r in tree.leaves(result)) or not all(_all_finite(x) for x in leaves):
+        if all(all_finite(r) for r in tree.leaves(result)) or not all(all_finite(x) for x in leaves):
             return result
         eval_program(program.lowered.program, leaves)  # raises at the culprit
         raise FloatingPointError(f"{getattr(self.f, '__name__', 'f')} (jitted) produced a NaN or infinity that "

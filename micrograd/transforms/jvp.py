@@ -16,11 +16,7 @@ from ..core import tree
 from ..core.dtypes import is_float
 from ..core.ir import Const, Program, Var, aval_of
 from ..core.trace import Tracer, bind, concrete, eval_program, trace_to_program
-from .grad import _materialize, _zeros
-
-
-def _add(a, b):
-    return b if a is None else a if b is None else a + b
+from .grad import _materialize, _zeros, add_any
 
 
 def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list, list]:
@@ -47,7 +43,7 @@ def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[An
             tangent = None
             for i, t in enumerate(arg_tangents):
                 if t is not None and rules[i] is not None:
-                    tangent = _add(tangent, rules[i](t, out, *args, **eqn.params))
+                    tangent = add_any(tangent, rules[i](t, out, *args, **eqn.params))
         if tangent is not None:
             if config.debug_nans:
                 check_finite(f"the derivative (jvp) of {eqn.prim.name}", args + arg_tangents, tangent, eqn.source)
