@@ -15,7 +15,7 @@ from .core.ir import Program  # noqa: E402
 from .core.trace import eval_program  # noqa: E402
 from .transforms.grad import chain, grad, value_and_grad, vjp  # noqa: E402
 from .transforms.jacobians import hessian, jacfwd, jacrev  # noqa: E402
-from .transforms.jit import jit  # noqa: E402
+from .transforms.jit import jit, wait_for_compiles  # noqa: E402
 from .transforms.jvp import jvp, linearize  # noqa: E402
 from .transforms.make_ir import make_ir  # noqa: E402
 from .transforms.vmap import vmap  # noqa: E402
@@ -29,7 +29,7 @@ from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Drop
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
-           "jit", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
+           "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",

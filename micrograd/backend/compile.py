@@ -160,6 +160,8 @@ class Compiler:
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._pending = 0  # jobs submitted and not yet finished
+        self._idle = threading.Condition(self._lock)
 
     def submit(self, kernel: Kernel, args: tuple, install: Callable[[Any, Exception | None], None],
                cache: str | None) -> _Job:
@@ -168,8 +170,14 @@ class Compiler:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="micrograd-compiler", daemon=True)
                 self._thread.start()
+            self._pending += 1
         self._queue.put(job)
         return job
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every job submitted so far has finished; False if ``timeout`` ran out."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _work(self):
         while True:
@@ -182,6 +190,9 @@ class Compiler:
             finally:
                 job.args = None
                 job.done.set()
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
 
 COMPILER = Compiler()

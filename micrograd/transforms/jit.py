@@ -308,6 +308,18 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)
 
 
+def wait_for_compiles(timeout: float | None = None) -> bool:
+    """Block until every kernel handed to the background compiler so far, by any jitted
+    function (the eager optimizers' compiled updates included), is compiled or has failed.
+    Returns False if ``timeout`` seconds ran out first.
+
+    >>> import micrograd as mg
+    >>> mg.wait_for_compiles()
+    True
+    """
+    return COMPILER.wait_idle(timeout)
+
+
 def jit(f: Callable | None = None, *, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
         donate_argnums: int | Sequence[int] = (), cache: str | bool | None = None, strict: bool = False):
     """Compile ``f``: trace it once per signature (pytree structure, shapes, dtypes, static
