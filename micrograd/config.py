@@ -44,6 +44,8 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
 def all_finite(x: Any) -> bool:
     """Whether an array (or an eager tensor's data) has no NaN or infinity; traced values count
     as finite (they are checked when they are computed)."""
+    if isinstance(x, (tuple, list)):  # the results of a primitive with several
+        return all(all_finite(r) for r in x)
     x = x.data if isinstance(getattr(x, "data", None), np.ndarray) else x
     if not isinstance(x, (np.ndarray, np.generic, float)):
         return True  # traced values are checked when they are computed
@@ -55,7 +57,8 @@ def check_finite(what: str, operands: Sequence[Any], result: Any, where: str | N
     """Raise FloatingPointError if ``result`` has a NaN or infinity and ``operands`` do not."""
     if all_finite(result) or not all(all_finite(a) for a in operands):
         return
-    bad = "nan" if np.isnan(np.asarray(getattr(result, "data", result))).any() else "inf"
+    results = result if isinstance(result, (tuple, list)) else [result]
+    bad = "nan" if any(np.isnan(np.asarray(getattr(r, "data", r))).any() for r in results) else "inf"
     raise FloatingPointError(f"{what} produced {bad} from finite operands"
                              + (f"\n  at {where}" if where else "")
                              + "\n(mg.config.debug_nans is on; turn it off to let NaNs through)")

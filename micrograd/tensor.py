@@ -141,6 +141,8 @@ class _EagerTrace:
             raise
         if config.debug_nans:
             check_finite(prim.name, values, out, user_frame_location())
+        if prim.multiple_results:
+            return _results(prim, args, params, out, record and prim.vjp is not None and getattr(_state, "enabled", True))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = _new_tensor(Tensor)
@@ -155,6 +157,30 @@ class _EagerTrace:
 
 EAGER = _EagerTrace()
 _new_tensor = object.__new__
+
+
+class _ResultOf:
+    """The tape's link from one result of a primitive with several results to the hidden tensor
+    standing for the whole application (whose node holds the primitive): ``backward`` gathers
+    the results' cotangents there, then applies the primitive's rule once."""
+    name = "result"
+    vjp = ()
+    multiple_results = False
+
+
+_RESULT_OF = _ResultOf()
+
+
+def _results(prim, args: Sequence[Any], params: dict, outs: Sequence[Any], record: bool) -> list["Tensor"]:
+    results = [_wrap(np.asarray(o)) for o in outs]
+    if record:
+        application = _new_tensor(Tensor)
+        application.data, application.grad, application._version = tuple(r.data for r in results), None, 0
+        application.requires_grad, application._node = True, _Node(prim, tuple(args), params)
+        for i, r in enumerate(results):
+            if r.data.dtype.kind == "f":
+                r.requires_grad, r._node = True, _Node(_RESULT_OF, (application,), {"index": i, "count": len(results)})
+    return results
 
 
 class Tensor(Tracer):
@@ -425,17 +451,33 @@ def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) ->
                 f"backward through the tape a second time: the {node.prim.name} that made this value was "
                 "freed by the first backward(). Pass retain_graph=True to the first backward() to keep it.")
         _check_versions(node)
-        if create_graph:
-            args, out = node.args, t
+        if node.prim is _RESULT_OF:  # into the slot of this result, at the application's tensor
+            ((_, application),), i = node.inputs, node.params["index"]
+            slots = cts.setdefault(id(application), [None] * node.params["count"])
+            slots[i] = ct if slots[i] is None else slots[i] + ct
+        elif node.prim.multiple_results:
+            if create_graph:  # computed again, recorded: the rule's use of the results is differentiated too
+                args, outs = node.args, list(node.prim(*node.args, **node.params))
+            else:
+                args, outs = [a.data if type(a) is Tensor else a for a in node.args], list(t.data)
+            in_cts = node.prim.vjp(ct, outs, *args, **node.params)
+            for i, a in node.inputs:
+                c = in_cts[i]
+                if c is not None:
+                    previous = cts.get(id(a))
+                    cts[id(a)] = c if previous is None else previous + c
         else:
-            args, out = [a.data if type(a) is Tensor else a for a in node.args], t.data
-        vjp, params = node.prim.vjp, node.params
-        for i, a in node.inputs:
-            rule = vjp[i]
-            c = None if rule is None else rule(ct, out, *args, **params)
-            if c is not None:
-                previous = cts.get(id(a))
-                cts[id(a)] = c if previous is None else previous + c
+            if create_graph:
+                args, out = node.args, t
+            else:
+                args, out = [a.data if type(a) is Tensor else a for a in node.args], t.data
+            vjp, params = node.prim.vjp, node.params
+            for i, a in node.inputs:
+                rule = vjp[i]
+                c = None if rule is None else rule(ct, out, *args, **params)
+                if c is not None:
+                    previous = cts.get(id(a))
+                    cts[id(a)] = c if previous is None else previous + c
         if not retain_graph:  # free what the tape holds; the node stays to say it was freed
             node.freed, node.args, node.inputs, node.versions = True, (), (), ()
 

@@ -228,11 +228,12 @@ def _program_dot(program: Program) -> str:
         op = dot.node(_quote(_op_label(eqn.prim, eqn.params)), _OP, shape="ellipse")
         for a in eqn.inputs:
             dot.edge(const_node(a) if isinstance(a, Const) else nodes[id(a)], op)
-        dot.edge(op, var_node(eqn.out))
+        for v in eqn.outs:
+            dot.edge(op, var_node(v))
     for v in program.outvars:  # an output that is an input or a constant
         if isinstance(v, Const):
             dot.lines.append(f"  {const_node(v)} [{_OUTPUT}];")
-        elif id(v) in outputs and id(v) in nodes and not any(eqn.out is v for eqn in program.eqns):
+        elif id(v) in outputs and id(v) in nodes and not any(v in eqn.outs for eqn in program.eqns):
             dot.lines.append(f"  {nodes[id(v)]} [{_OUTPUT}];")
     return dot.text()
 

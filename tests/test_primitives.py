@@ -393,6 +393,83 @@ case("cast_to_int", lambda x: x * mnp.astype(mnp.astype(x * 2, np.int64), np.flo
 case("stop_gradient_shift", lambda x: mnp.log(mnp.sum(mnp.exp(x - mnp.stop_gradient(x[0])))) + mnp.stop_gradient(x[0]),
      lambda x: np.log(np.sum(np.exp(x))), normal(4))
 
+# hyperbolic and inverse functions, atan2, hypot, cbrt ---------------------------------------------------
+def inside(lo, hi):
+    return lambda *s: np.asarray(_rng.uniform(lo, hi, s), np.float64)
+
+
+MORE_UNARY = [
+    ("sinh", mnp.sinh, np.sinh, normal), ("cosh", mnp.cosh, np.cosh, normal),
+    ("arcsin", mnp.arcsin, np.arcsin, inside(-0.8, 0.8)), ("arccos", mnp.arccos, np.arccos, inside(-0.8, 0.8)),
+    ("arctan", mnp.arctan, np.arctan, normal), ("arcsinh", mnp.arcsinh, np.arcsinh, normal),
+    ("arccosh", mnp.arccosh, np.arccosh, inside(1.2, 3.0)), ("arctanh", mnp.arctanh, np.arctanh, inside(-0.8, 0.8)),
+    ("cbrt", mnp.cbrt, np.cbrt, nonzero),
+]
+for name, f, ref, gen in MORE_UNARY:
+    for shape in [(), (2, 3)]:
+        case(f"{name}-{shape_id(shape)}", f, ref, gen(*shape))
+for sx, sy in [((3,), (3,)), ((2, 1), (3,)), ((), ())]:
+    case(f"arctan2-{shape_id(sx, sy)}", mnp.arctan2, np.arctan2, nonzero(*sx), nonzero(*sy))
+    case(f"hypot-{shape_id(sx, sy)}", mnp.hypot, np.hypot, nonzero(*sx), nonzero(*sy))
+
+# rounding has no derivative: times x, so that the derivative is the rounded value; values stay 0.25
+# away from where the rounding jumps
+for name, f, ref in [("floor", mnp.floor, np.floor), ("ceil", mnp.ceil, np.ceil), ("rint", mnp.rint, np.rint),
+                     ("trunc", mnp.trunc, np.trunc)]:
+    case(f"{name}", lambda x, f=f: f(x) * x, lambda x, ref=ref: ref(x) * x, grid(2, 3, offset=0.25))
+# remainder, fmod, floor_divide: x / y stays away from integers (y = 0.75, 1.75 or 2.75; x on a 0.5 grid + 0.1)
+DIVISORS = np.array([[0.75], [1.75], [-2.75]])
+case("remainder", mnp.remainder, np.remainder, grid(3, 4, offset=0.1), DIVISORS)
+case("fmod", mnp.fmod, np.fmod, grid(3, 4, offset=0.1), DIVISORS)
+case("floor_divide", lambda x, y: mnp.floor_divide(x, y) * x, lambda x, y: np.floor_divide(x, y) * x,
+     grid(3, 4, offset=0.1), DIVISORS)
+case("copysign", lambda x, y: mnp.copysign(x, y) * y, lambda x, y: np.copysign(x, y) * y, nonzero(2, 3), nonzero(3))
+
+# argsort (through sort, a gather at its positions) and cumsum ---------------------------------------------
+case("sort_axis1", lambda x: mnp.sort(x, axis=1) * np.arange(3.0), lambda x: np.sort(x, axis=1) * np.arange(3.0),
+     distinct(2, 3))
+case("sort_flat", lambda x: mnp.sin(mnp.sort(x, axis=None)), lambda x: np.sin(np.sort(x, axis=None)), distinct(2, 2))
+for axis in (0, 1):
+    case(f"cumsum_axis{axis}", lambda x, axis=axis: mnp.sin(mnp.cumsum(x, axis=axis)),
+         lambda x, axis=axis: np.sin(np.cumsum(x, axis=axis)), normal(3, 4))
+
+
+# linear algebra ------------------------------------------------------------------------------------------
+def spd(x):
+    """A symmetric positive-definite matrix from any square x (the derivative sees both triangles)."""
+    return mnp.matmul(x, mnp.swapaxes(x, -1, -2)) + 3.0 * np.eye(x.shape[-1])
+
+
+def spd_np(x):
+    return x @ np.swapaxes(x, -1, -2) + 3.0 * np.eye(x.shape[-1])
+
+
+def well_conditioned(*shape):
+    return normal(*shape) + 3.0 * np.eye(shape[-1])
+
+
+case("solve_matrix", lambda a, b: mnp.linalg.solve(a, b), np.linalg.solve, well_conditioned(3, 3), normal(3, 2))
+case("solve_batched", lambda a, b: mnp.linalg.solve(a, b), np.linalg.solve, well_conditioned(2, 3, 3), normal(3, 1))
+case("solve_vector", lambda a, b: mnp.linalg.solve(a, b), np.linalg.solve, well_conditioned(3, 3), normal(3))
+case("inv", mnp.linalg.inv, np.linalg.inv, well_conditioned(3, 3))
+case("slogdet", lambda a: mnp.linalg.slogdet(a)[1] * mnp.linalg.slogdet(a)[0],
+     lambda a: np.linalg.slogdet(a)[1] * np.linalg.slogdet(a)[0], well_conditioned(2, 3, 3))
+case("det", mnp.linalg.det, np.linalg.det, well_conditioned(3, 3))
+case("cholesky", lambda x: mnp.linalg.cholesky(spd(x)), lambda x: np.linalg.cholesky(spd_np(x)), normal(3, 3))
+case("eigh", lambda x: mnp.concatenate([mnp.linalg.eigh(spd(x))[0][:, None], mnp.linalg.eigh(spd(x))[1] ** 2], axis=1),
+     lambda x: np.concatenate([np.linalg.eigh(spd_np(x))[0][:, None], np.linalg.eigh(spd_np(x))[1] ** 2], axis=1),
+     normal(3, 3))
+for shape in [(4, 3), (3, 4)]:
+    case(f"svd-{shape_id(shape)}",
+         lambda a: mnp.concatenate([mnp.ravel(mnp.linalg.svd(a, full_matrices=False)[1]),
+                                    mnp.ravel(mnp.linalg.svd(a, full_matrices=False)[0] ** 2),
+                                    mnp.ravel(mnp.linalg.svd(a, full_matrices=False)[2] ** 2)]),
+         lambda a: np.concatenate([np.ravel(np.linalg.svd(a, full_matrices=False)[1]),
+                                   np.ravel(np.linalg.svd(a, full_matrices=False)[0] ** 2),
+                                   np.ravel(np.linalg.svd(a, full_matrices=False)[2] ** 2)]), normal(*shape))
+case("qr", lambda a: mnp.linalg.qr(a)[0] @ mnp.linalg.qr(a)[1] + mnp.linalg.qr(a)[1][0, 0],
+     lambda a: np.linalg.qr(a)[0] @ np.linalg.qr(a)[1] + np.linalg.qr(a)[1][0, 0], normal(4, 3))
+
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
 
 

@@ -42,7 +42,10 @@ class Kernel:
             env = dict(zip(args, values))
             for eqn in eqns:
                 operands = [a.value if isinstance(a, Const) and a not in env else env[a] for a in eqn.inputs]
-                env[eqn.out] = eqn.prim.impl(*operands, **eqn.params)
+                if eqn.prim.multiple_results:
+                    env.update(zip(eqn.outs, eqn.prim.impl(*operands, **eqn.params)))
+                else:
+                    env[eqn.out] = eqn.prim.impl(*operands, **eqn.params)
             return tuple(env[o] for o in outputs)
         return run
 
@@ -116,7 +119,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     loop nest may write a result into such a buffer when it is the only reader and reads it at
     the same index it writes, before writing."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
-    produced = {e.out for e in eqns}
+    produced = {v for e in eqns for v in e.outs}
     used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
                    if isinstance(a, Var) and (s.group is None or a not in s.group.members)}
     storage: dict[Any, str] = {}  # atom -> the variable holding it (an array; a scalar when 0-d)
@@ -299,8 +302,8 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
             fn = f"{eqn.prim.name}_{len(namespace)}"
             namespace[fn] = functools.partial(eqn.prim.impl, **eqn.params) if eqn.params else eqn.prim.impl
             detail = ", ".join(f"{k}={v!r}" for k, v in eqn.params.items())
-            lines.append(f"    {name(eqn.out)} = {fn}({', '.join(name(a) for a in eqn.inputs)})"
-                         + (f"  # {detail}" if detail else ""))
+            lines.append(f"    {''.join(name(v) + ', ' for v in eqn.outs) if eqn.prim.multiple_results else name(eqn.out)}"
+                         f" = {fn}({', '.join(name(a) for a in eqn.inputs)})" + (f"  # {detail}" if detail else ""))
             continue
         returned = [e.out for s in run for e in (s.group.eqns if s.group else [s.eqn])
                     if e.out in program_outputs or used_by_run.get(e.out, set()) - {r}]

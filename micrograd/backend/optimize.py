@@ -33,10 +33,12 @@ def _rewrite(program: Program, visit: Callable[[Eqn], "Eqn | list[Eqn] | Atom | 
 
     eqns = []
     for eqn in program.eqns:
-        eqn = Eqn(eqn.prim, tuple(sub(a) for a in eqn.inputs), eqn.out, eqn.params, eqn.source)
+        eqn = Eqn(eqn.prim, tuple(sub(a) for a in eqn.inputs), eqn.outs, eqn.params, eqn.source)
         result = visit(eqn)
         if result is None or result is eqn:
             eqns.append(eqn)
+        elif isinstance(result, tuple):  # the results of a primitive with several, as existing atoms
+            subst.update(zip(eqn.outs, result))
         elif isinstance(result, (Eqn, list)):
             result = [result] if isinstance(result, Eqn) else result
             eqns += result
@@ -52,7 +54,7 @@ def dead_code_elimination(program: Program) -> Program:
     live = {a for a in program.outvars if isinstance(a, Var)}
     kept = []
     for eqn in reversed(program.eqns):
-        if eqn.out in live:
+        if any(v in live for v in eqn.outs):
             kept.append(eqn)
             live.update(a for a in eqn.inputs if isinstance(a, Var))
     return Program(program.invars, kept[::-1], program.outvars, program.in_tree, program.out_tree)
@@ -84,7 +86,7 @@ def common_subexpression_elimination(program: Program) -> Program:
             return None
         if key in seen:
             return seen[key]
-        seen[key] = eqn.out
+        seen[key] = eqn.outs if eqn.prim.multiple_results else eqn.out
         return None
 
     return _rewrite(program, visit)
@@ -99,10 +101,12 @@ def constant_folding(program: Program) -> Program:
     def visit(eqn):
         if not eqn.inputs or not all(isinstance(a, Const) and not _is_tracer(a.value) for a in eqn.inputs):
             return None
-        if eqn.prim is sh.broadcast_to or eqn.out.aval.size > _FOLD_LIMIT:
+        if eqn.prim is sh.broadcast_to or any(v.aval.size > _FOLD_LIMIT for v in eqn.outs):
             return None
-        value = np.asarray(eqn.prim.impl(*(a.value for a in eqn.inputs), **eqn.params))
-        return Const(value, eqn.out.aval)
+        value = eqn.prim.impl(*(a.value for a in eqn.inputs), **eqn.params)
+        if eqn.prim.multiple_results:
+            return tuple(Const(np.asarray(r), v.aval) for r, v in zip(value, eqn.outs))
+        return Const(np.asarray(value), eqn.out.aval)
 
     return _rewrite(program, visit)
 

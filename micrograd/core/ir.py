@@ -12,7 +12,7 @@ read it and build new programs; ``print(program)`` shows it one equation per lin
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -75,11 +75,18 @@ Atom = "Var | Const"
 
 
 class Eqn:
-    """``out = prim[params](*inputs)``; ``source`` is the user's line that created it."""
-    __slots__ = ("prim", "inputs", "out", "params", "source")
+    """``out = prim[params](*inputs)``; ``source`` is the user's line that created it. A primitive
+    with several results (``prim.multiple_results``: a decomposition, a loop) defines one Var per
+    result in ``outs``; ``out`` is the result of a single-result primitive."""
+    __slots__ = ("prim", "inputs", "outs", "params", "source")
 
-    def __init__(self, prim, inputs: tuple, out: Var, params: dict, source: str | None = None):
-        self.prim, self.inputs, self.out, self.params, self.source = prim, inputs, out, params, source
+    def __init__(self, prim, inputs: tuple, outs: "Var | Sequence[Var]", params: dict, source: str | None = None):
+        self.prim, self.inputs, self.params, self.source = prim, inputs, params, source
+        self.outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
+
+    @property
+    def out(self) -> Var:
+        return self.outs[0]
 
 
 class Program:
@@ -146,7 +153,7 @@ def format_program(program: Program) -> str:
         if eqn.params:
             params = "[" + " ".join(f"{k}={format_param(v)}" for k, v in eqn.params.items()) + "]"
         args = " ".join(name(a) for a in eqn.inputs)
-        lines.append(f"    {typed(eqn.out)} = {eqn.prim.name}{params} {args}")
+        lines.append(f"    {' '.join(typed(v) for v in eqn.outs)} = {eqn.prim.name}{params} {args}")
     outs = " ".join(name(a) for a in program.outvars)
     header = "".join(typed(c) + " " for c in consts)
     return "\n".join([f"{{ lambda {header}; {ins}. let", *lines, f"  in ({outs}) }}"])

@@ -14,6 +14,12 @@
            ``rule(dt, *operand_code, **params)``; other primitives run their ``impl`` between loops
 =========  ================================================================================
 
+A primitive with several results (``multiple_results=True``: a decomposition such as ``eigh``)
+has a ``shape`` rule returning a list of avals, an ``impl`` returning a tuple, one ``jvp``
+callable ``rule(tangents, outs, *args) -> out tangents`` and one ``vjp`` callable
+``rule(cotangents, outs, *args) -> input cotangents`` (``None`` for zero, in and out), and a
+``batch`` rule returning lists of results and batch axes.
+
 A rule of ``None`` means the input has no derivative (integer indices, a condition) and a rule
 that returns ``None`` means a zero contribution. Rules are written with micrograd's own
 operations, so derived programs can be traced and differentiated again.
@@ -43,9 +49,10 @@ class Primitive:
     def __init__(self, name: str, impl: Callable, shape: Callable, *,
                  jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
                  vjp: Sequence[Rule | None] | PerOperand | None = None,
-                 batch: Rule | None = None, lower: str | Rule | None = None):
+                 batch: Rule | None = None, lower: str | Rule | None = None, multiple_results: bool = False):
         self.name, self.impl, self.shape = name, impl, shape
         self.jvp, self.vjp, self.batch, self.lower = jvp, vjp, batch, lower
+        self.multiple_results = multiple_results
         PRIMITIVES[name] = self
 
     def __call__(self, *args: Any, **params: Any) -> Any:

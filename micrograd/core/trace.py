@@ -62,8 +62,10 @@ class Tracer:
         self._concrete_error("a Python scalar (.item())", "Return the array from the function instead.")
 
     def __array__(self, dtype=None, copy=None):
-        self._concrete_error("a NumPy array (np.asarray or a NumPy function micrograd does not know?)",
-                             "Use micrograd.numpy, or the NumPy functions listed in micrograd.numpy.__all__.")
+        self._concrete_error(
+            "a NumPy array", "np.array([...]) of a list holding traced values is not handed to micrograd by NumPy: "
+            "use np.stack([...]) or mg.numpy.array([...]). Other NumPy functions micrograd does not know end here "
+            "too: micrograd.numpy.__all__ lists those it does.")
 
     def __repr__(self):
         return f"Tracer<{self.aval}> of {self._trace.name}"
@@ -84,7 +86,7 @@ class Trace:
     def atom(self, x: Any) -> Var | Const:
         """The program operand for ``x``: its variable if it is ours, else a constant."""
         if isinstance(x, IRTracer) and x._trace is self:
-            return x.var
+            return x.ir_var
         if isinstance(x, Tracer) and not x._trace.active:
             raise _leaked(x)
         if isinstance(x, Tracer) and x._trace.level == 0:
@@ -96,23 +98,27 @@ class Trace:
             const = self._consts[id(x)] = Const(x, aval_of(x))
         return const
 
-    def process(self, prim, args: Sequence[Any], params: dict) -> Tracer:
+    def process(self, prim, args: Sequence[Any], params: dict) -> Tracer | list[Tracer]:
         atoms = tuple(self.atom(a) for a in args)
         aval = prim.shape(*(a.aval for a in atoms), **params)
+        if prim.multiple_results:
+            outs = [Var(a) for a in aval]
+            self.eqns.append(Eqn(prim, atoms, outs, params, user_frame_location()))
+            return [IRTracer(self, v.aval, v) for v in outs]
         out = Var(aval)
         self.eqns.append(Eqn(prim, atoms, out, params, user_frame_location()))
         return IRTracer(self, aval, out)
 
     def to_program(self, inputs: Sequence[Tracer], outputs: Sequence[Any]) -> Program:
-        return Program([t.var for t in inputs], self.eqns, [self.atom(o) for o in outputs])
+        return Program([t.ir_var for t in inputs], self.eqns, [self.atom(o) for o in outputs])
 
 
 class IRTracer(Tracer):
-    __slots__ = ("var",)
+    __slots__ = ("ir_var",)  # (not ``var``: that is the variance method of arrays)
 
     def __init__(self, trace: Trace, aval: Aval, var: Var):
         super().__init__(trace, aval)
-        self.var = var
+        self.ir_var = var
 
 
 def _leaked(tracer: Tracer) -> LeakedTracerError:
@@ -201,7 +207,10 @@ def eval_program(program: Program, args: Sequence[Any], env: dict | None = None)
             with debug_nans(False):
                 out = bind(eqn.prim, *operands, **eqn.params)
             check_finite(eqn.prim.name, operands, out, eqn.source)
-            env[eqn.out] = out
         else:
-            env[eqn.out] = bind(eqn.prim, *operands, **eqn.params)
+            out = bind(eqn.prim, *operands, **eqn.params)
+        if eqn.prim.multiple_results:
+            env.update(zip(eqn.outs, out))
+        else:
+            env[eqn.out] = out
     return [read(a) for a in program.outvars]

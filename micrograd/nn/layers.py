@@ -274,7 +274,7 @@ class BatchNorm1d(Module):
     >>> bn = mg.BatchNorm1d(2)
     >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
     >>> y, bn = bn.apply(x)
-    >>> y.round(4)
+    >>> np.asarray(y).round(4)
     array([[-1., -1.],
            [ 1.,  1.]])
     >>> bn.running_mean, bn.running_var

@@ -7,10 +7,11 @@ tracing, the shape rules check them): write programs with ``micrograd.numpy`` or
 """
 from ..core.primitive import PRIMITIVES, Primitive
 from . import elementwise, indexing, linalg, reductions, shape
-from .elementwise import (abs, add, cast, cos, div, eq, exp, expm1, ge, gt, le, log, log1p, logistic, lt,
-                          maximum, minimum, mul, ne, neg, pow, pow_scalar, select, sign, sin, sqrt,
-                          stop_gradient, sub, tanh)
+from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, cast, cbrt, ceil, copysign,
+                          cos, cosh, div, eq, exp, expm1, floor, floor_divide, fmod, ge, gt, hypot, le, log, log1p,
+                          logistic, lt, maximum, minimum, mul, ne, neg, pow, pow_scalar, remainder, rint, select,
+                          sign, sin, sinh, sqrt, stop_gradient, sub, tanh, trunc)
 from .indexing import Index, gather, scatter_add
-from .linalg import matmul
-from .reductions import argmax, argmin, reduce_max, reduce_min, reduce_sum
+from .linalg import cholesky, eigh, matmul, qr, slogdet, solve, svd
+from .reductions import argmax, argmin, argsort, cumsum, reduce_max, reduce_min, reduce_sum
 from .shape import broadcast_to, concatenate, reshape, sum_to, transpose

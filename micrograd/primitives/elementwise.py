@@ -66,6 +66,10 @@ def _zero(t):
     return np.zeros((), t.dtype)
 
 
+def _one(t):
+    return np.ones((), t.dtype)
+
+
 def _ties(a, b):
     """1 where a > b, 1/2 where a == b: the derivative of max(a, b) with respect to a."""
     return cast(gt(a, b), dtype=a.dtype) + cast(eq(a, b), dtype=a.dtype) * 0.5
@@ -95,6 +99,36 @@ sqrt = elementwise("sqrt", np.sqrt, lambda t, out, x: t / (out * 2), lower="np.s
 sin = elementwise("sin", np.sin, lambda t, out, x: t * cos(x), lower="np.sin({0})")
 cos = elementwise("cos", np.cos, lambda t, out, x: -(t * sin(x)), lower="np.cos({0})")
 tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out), lower="np.tanh({0})")
+# Inverse and hyperbolic functions are primitives: written with exp, log and sqrt they lose
+# digits (asinh(x) = log(x + sqrt(x*x + 1)) for small or negative x, acos near 1) or
+# overflow early (cosh(710) is finite, exp(710) is not).
+sinh = elementwise("sinh", np.sinh, lambda t, out, x: t * cosh(x), lower="np.sinh({0})")
+cosh = elementwise("cosh", np.cosh, lambda t, out, x: t * sinh(x), lower="np.cosh({0})")
+asin = elementwise("asin", np.arcsin, lambda t, out, x: t / sqrt(1 - x * x), lower="np.arcsin({0})")
+acos = elementwise("acos", np.arccos, lambda t, out, x: -t / sqrt(1 - x * x), lower="np.arccos({0})")
+atan = elementwise("atan", np.arctan, lambda t, out, x: t / (1 + x * x), lower="np.arctan({0})")
+asinh = elementwise("asinh", np.arcsinh, lambda t, out, x: t / sqrt(x * x + 1), lower="np.arcsinh({0})")
+acosh = elementwise("acosh", np.arccosh, lambda t, out, x: t / (sqrt(x - 1) * sqrt(x + 1)), lower="np.arccosh({0})")
+atanh = elementwise("atanh", np.arctanh, lambda t, out, x: t / (1 - x * x), lower="np.arctanh({0})")
+atan2 = elementwise("atan2", np.arctan2, lambda t, out, y, x: t * x / (x * x + y * y),
+                    lambda t, out, y, x: -(t * y) / (x * x + y * y), lower="np.arctan2({0}, {1})")
+hypot = elementwise("hypot", np.hypot, lambda t, out, x, y: t * x / out, lambda t, out, x, y: t * y / out,
+                    lower="np.hypot({0}, {1})")
+cbrt = elementwise("cbrt", np.cbrt, lambda t, out, x: t / (3 * out * out), lower="np.cbrt({0})")
+# Rounding is piecewise constant: no derivative. remainder, fmod and floor_divide are
+# primitives so that they round exactly as NumPy does (1 // 0.1 is 9.0, floor(1 / 0.1) is 10.0).
+floor = elementwise("floor", np.floor, None, lower="np.floor({0})")
+ceil = elementwise("ceil", np.ceil, None, lower="np.ceil({0})")
+rint = elementwise("rint", np.rint, None, lower="np.rint({0})")
+trunc = elementwise("trunc", np.trunc, None, lower="np.trunc({0})")
+floor_divide = elementwise("floor_divide", np.floor_divide, None, None, lower="np.floor_divide({0}, {1})")
+remainder = elementwise("remainder", np.remainder, lambda t, out, x, y: t,
+                        lambda t, out, x, y: -(t * floor_divide(x, y)), lower="np.remainder({0}, {1})")
+fmod = elementwise("fmod", np.fmod, lambda t, out, x, y: t, lambda t, out, x, y: -(t * trunc(x / y)),
+                   lower="np.fmod({0}, {1})")
+copysign = elementwise("copysign", np.copysign,
+                       lambda t, out, x, y: t * (copysign(_one(x), x) * copysign(_one(x), y)), None,
+                       lower="np.copysign({0}, {1})")
 
 
 def _pow_scalar_code(dt: str, x: str, p) -> str:

@@ -70,3 +70,28 @@ def _arg_extremum(name, impl) -> Primitive:
 
 argmax = _arg_extremum("argmax", np.argmax)
 argmin = _arg_extremum("argmin", np.argmin)
+
+
+# argsort has no derivative (its values are positions); sort is a gather at its result, so the
+# derivative of a sort flows back to where each element came from.
+argsort = Primitive("argsort", lambda x, axis, stable: np.argsort(x, axis=axis, kind="stable" if stable else None),
+                    lambda x, axis, stable: Aval(x.shape, np.intp), jvp=(None,), vjp=(None,))
+argsort.batch = lambda args, dims, axis, stable: (
+    argsort(_shape.move_axis(args[0], dims[0], 0), axis=axis + 1, stable=stable), 0)
+
+
+def _cumsum_impl(x, axis, reverse):
+    if not reverse:
+        return np.cumsum(x, axis=axis)
+    flipped = np.flip(x, axis)
+    return np.flip(np.cumsum(flipped, axis=axis), axis)
+
+
+# A running sum is linear: its transpose is the running sum in the other direction. (A
+# composition, x @ triu(ones), would cost n^2.)
+cumsum = Primitive(
+    "cumsum", _cumsum_impl, lambda x, axis, reverse: Aval(x.shape, x.dtype),
+    jvp=(lambda t, out, x, axis, reverse: cumsum(t, axis=axis, reverse=reverse),),
+    vjp=(lambda ct, out, x, axis, reverse: cumsum(ct, axis=axis, reverse=not reverse),))
+cumsum.batch = lambda args, dims, axis, reverse: (
+    cumsum(_shape.move_axis(args[0], dims[0], 0), axis=axis + 1, reverse=reverse), 0)

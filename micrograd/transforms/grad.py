@@ -30,7 +30,12 @@ def active_vars(program: Program) -> set[Var]:
     active = {v for v in program.invars if is_float(v.aval.dtype)}
     for eqn in program.eqns:
         rules = eqn.prim.vjp
-        if rules is not None and is_float(eqn.out.aval.dtype) and any(
+        if rules is None:
+            continue
+        if eqn.prim.multiple_results:
+            if any(isinstance(a, Var) and a in active for a in eqn.inputs):
+                active.update(v for v in eqn.outs if is_float(v.aval.dtype))
+        elif is_float(eqn.out.aval.dtype) and any(
                 a in active and rules[i] is not None for i, a in enumerate(eqn.inputs) if isinstance(a, Var)):
             active.add(eqn.out)
     return active
@@ -45,6 +50,9 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
         if ct is not None and isinstance(v, Var) and v in active:
             cts[v] = add_any(cts.get(v), ct)
     for eqn in reversed(program.eqns):
+        if eqn.prim.multiple_results:
+            _backward_multiple(eqn, env, cts, active)
+            continue
         ct = cts.pop(eqn.out, None)
         if ct is None:
             continue
@@ -63,6 +71,24 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
                 if ct_in is not None:
                     cts[atom] = add_any(cts.get(atom), ct_in)
     return [cts.get(v) for v in program.invars]
+
+
+def _backward_multiple(eqn, env: dict, cts: dict, active: set) -> None:
+    """One equation of a primitive with several results: its rule maps all the results'
+    cotangents (``None`` for zero) to all the operands' cotangents."""
+    out_cts = [cts.pop(v, None) for v in eqn.outs]
+    if all(ct is None for ct in out_cts):
+        return
+    args = [env[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
+    outs = [env[v] for v in eqn.outs]
+    with debug_nans(False):
+        in_cts = eqn.prim.vjp(out_cts, outs, *args, **eqn.params)
+    if config.debug_nans:
+        check_finite(f"the derivative (vjp) of {eqn.prim.name}", [c for c in out_cts if c is not None] + args,
+                     [c for c in in_cts if c is not None], eqn.source)
+    for atom, ct_in in zip(eqn.inputs, in_cts):
+        if ct_in is not None and isinstance(atom, Var) and atom in active:
+            cts[atom] = add_any(cts.get(atom), ct_in)
 
 
 def _materialize(x):

@@ -30,11 +30,22 @@ def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[An
     for eqn in program.eqns:
         args = [read(a) for a in eqn.inputs]
         with debug_nans(False):
-            out = env[eqn.out] = bind(eqn.prim, *args, **eqn.params)
+            out = bind(eqn.prim, *args, **eqn.params)
         if config.debug_nans:
             check_finite(eqn.prim.name, args, out, eqn.source)
         arg_tangents = [tangent_env.get(a) if isinstance(a, Var) else None for a in eqn.inputs]
         rules = eqn.prim.jvp
+        if eqn.prim.multiple_results:
+            env.update(zip(eqn.outs, out))
+            if rules is None or all(t is None for t in arg_tangents):
+                continue
+            out_tangents = rules(arg_tangents, out, *args, **eqn.params)
+            if config.debug_nans:
+                check_finite(f"the derivative (jvp) of {eqn.prim.name}", args + [t for t in arg_tangents if t is not None],
+                             [t for t in out_tangents if t is not None], eqn.source)
+            tangent_env.update((v, t) for v, t in zip(eqn.outs, out_tangents) if t is not None and is_float(v.aval.dtype))
+            continue
+        env[eqn.out] = out
         if rules is None or not is_float(eqn.out.aval.dtype) or all(t is None for t in arg_tangents):
             continue
         if callable(rules):  # one rule for all operands

@@ -30,11 +30,16 @@ def batch_pass(program: Program, args: Sequence[Any], dims: Sequence[int | None]
         values, value_dims = zip(*map(read, eqn.inputs)) if eqn.inputs else ((), ())
         with debug_nans(False):
             if all(d is None for d in value_dims):
-                env[eqn.out] = bind(eqn.prim, *values, **eqn.params), None
+                out = bind(eqn.prim, *values, **eqn.params)
+                out_dims = [None] * len(eqn.outs) if eqn.prim.multiple_results else None
             else:
-                env[eqn.out] = eqn.prim.batch(values, value_dims, **eqn.params)
+                out, out_dims = eqn.prim.batch(values, value_dims, **eqn.params)
         if config.debug_nans:  # blame the line that built the equation
-            check_finite(eqn.prim.name, values, env[eqn.out][0], eqn.source)
+            check_finite(eqn.prim.name, values, out, eqn.source)
+        if eqn.prim.multiple_results:
+            env.update((v, (o, d)) for v, o, d in zip(eqn.outs, out, out_dims))
+        else:
+            env[eqn.out] = out, out_dims
     outs = [read(a) for a in program.outvars]
     return [o for o, _ in outs], [d for _, d in outs]
 
