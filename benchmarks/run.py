@@ -581,6 +581,142 @@ class EagerMnistEpoch(Case):
         return epoch
 
 
+def attention_loss(q, k, v):
+    """The two contractions of attention without the softmax: half the squared norm of
+    ``(q k^T) v``, written with ``np.einsum`` (which micrograd traces through NumPy's dispatch)."""
+    scores = np.einsum("bhqd,bhkd->bhqk", q, k)
+    out = np.einsum("bhqk,bhkd->bhqd", scores, v)
+    return 0.5 * np.sum(out * out)
+
+
+attention_value_and_grad = mg.value_and_grad(attention_loss, argnums=(0, 1, 2))
+
+
+class Attention(Case):
+    """(g) einsum contractions of attention, forward and backward."""
+    id, name = "g", "einsum_attention"
+    title = ("value and gradients (q, k, v) of 0.5 * |einsum('bhqk,bhkd->bhqd', einsum('bhqd,bhkd->bhqk', q, k), v)|^2, "
+             "batch 8, 4 heads, 64 positions, 32 dims, float32")
+    tol = dict(rtol=2e-4, atol=1e-3)
+
+    def setup(self):
+        rng = np.random.default_rng(5)
+        q, k, v = (rng.standard_normal((8, 4, 64, 32)).astype(np.float32) / 8 for _ in range(3))
+        return SimpleNamespace(q=q, k=k, v=v)
+
+    def numpy(self, d):
+        def step(q, k, v):
+            scores = q @ np.swapaxes(k, -1, -2)
+            out = scores @ v
+            d_scores = out @ np.swapaxes(v, -1, -2)
+            return 0.5 * np.sum(out * out), (d_scores @ k, np.swapaxes(d_scores, -1, -2) @ q, np.swapaxes(scores, -1, -2) @ out)
+        return functools.partial(step, d.q, d.k, d.v)
+
+    def micrograd(self, d):
+        return functools.partial(attention_value_and_grad, d.q, d.k, d.v)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+
+        def loss(q, k, v):
+            out = jnp.einsum("bhqk,bhkd->bhqd", jnp.einsum("bhqd,bhkd->bhqk", q, k), v)
+            return 0.5 * jnp.sum(out * out)
+        step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.q, d.k, d.v)))
+
+    def torch(self, d, torch):
+        def step(q, k, v):
+            q, k, v = (t.detach().requires_grad_(True) for t in (q, k, v))
+            out = torch.einsum("bhqk,bhkd->bhqd", torch.einsum("bhqd,bhkd->bhqk", q, k), v)
+            loss = 0.5 * torch.sum(out * out)
+            return loss.detach(), torch.autograd.grad(loss, (q, k, v))
+        return functools.partial(step, *(torch.from_numpy(a) for a in (d.q, d.k, d.v)))
+
+
+def solve_slogdet_loss(a, b):
+    return np.sum(np.linalg.solve(a, b)) + np.linalg.slogdet(a)[1]
+
+
+solve_slogdet_value_and_grad = mg.value_and_grad(solve_slogdet_loss, argnums=(0, 1))
+
+
+class SolveSlogdet(Case):
+    """(h) Linear algebra, forward and backward: a solve and a log-determinant."""
+    id, name = "h", "solve_slogdet_64"
+    title = "value and gradients of sum(solve(a, b)) + slogdet(a)[1], a (64, 64), b (64, 8), float64"
+
+    def setup(self):
+        rng = np.random.default_rng(6)
+        return SimpleNamespace(a=rng.standard_normal((64, 64)) + 8 * np.eye(64), b=rng.standard_normal((64, 8)))
+
+    def numpy(self, d):
+        def step(a, b):
+            x = np.linalg.solve(a, b)
+            logdet = np.linalg.slogdet(a)[1]
+            inv_t = np.linalg.inv(a).T
+            db = inv_t @ np.ones_like(b)
+            return np.sum(x) + logdet, (inv_t - db @ x.T, db)
+        return functools.partial(step, d.a, d.b)
+
+    def micrograd(self, d):
+        return functools.partial(solve_slogdet_value_and_grad, d.a, d.b)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+        step = jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(jnp.linalg.solve(a, b)) + jnp.linalg.slogdet(a)[1],
+                                          argnums=(0, 1)))
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.a, d.b)))
+
+    def torch(self, d, torch):
+        def step(a, b):
+            a, b = a.detach().requires_grad_(True), b.detach().requires_grad_(True)
+            loss = torch.sum(torch.linalg.solve(a, b)) + torch.linalg.slogdet(a)[1]
+            return loss.detach(), torch.autograd.grad(loss, (a, b))
+        return functools.partial(step, torch.from_numpy(d.a), torch.from_numpy(d.b))
+
+
+def sorted_cumsum_loss(x, w):
+    """A weighted sum of the running sums of the sorted values (an ordered-weighted penalty)."""
+    return np.sum(np.cumsum(np.sort(x)) * w)
+
+
+sorted_cumsum_value_and_grad = mg.value_and_grad(sorted_cumsum_loss)
+
+
+class SortCumsum(Case):
+    """(i) Code built on np.sort and np.cumsum, forward and backward."""
+    id, name = "i", "sort_cumsum"
+    title = "value and gradient of sum(cumsum(sort(x)) * w), x and w of shape (10000,), float64"
+
+    def setup(self):
+        rng = np.random.default_rng(7)
+        return SimpleNamespace(x=rng.standard_normal(10_000), w=rng.standard_normal(10_000))
+
+    def numpy(self, d):
+        def step(x, w):
+            order = np.argsort(x)
+            value = np.sum(np.cumsum(x[order]) * w)
+            grad = np.empty_like(x)
+            grad[order] = np.cumsum(w[::-1])[::-1]
+            return value, grad
+        return functools.partial(step, d.x, d.w)
+
+    def micrograd(self, d):
+        return functools.partial(sorted_cumsum_value_and_grad, d.x, d.w)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+        step = jax.jit(jax.value_and_grad(lambda x, w: jnp.sum(jnp.cumsum(jnp.sort(x)) * w)))
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.x, d.w)))
+
+    def torch(self, d, torch):
+        def step(x, w):
+            x = x.detach().requires_grad_(True)
+            loss = torch.sum(torch.cumsum(torch.sort(x).values, 0) * w)
+            return loss.detach(), torch.autograd.grad(loss, x)[0]
+        return functools.partial(step, torch.from_numpy(d.x), torch.from_numpy(d.w))
+
+
 class ColdStart(Case):
     """(e) Time to the first result of (a) in a fresh process: see :func:`cold_start`."""
     id, name, title = "e", "cold_start", "time to the first result of (a) in a fresh process"
@@ -588,7 +724,7 @@ class ColdStart(Case):
 
 COLD_START = ColdStart()
 CASES: list[Case] = [MnistStep("a", 128), MnistStep("a", 1024), TinyGrad(), Hessian100(), MoonsStep(),
-                     PerExampleGrads(), EagerMnistEpoch(), COLD_START]
+                     PerExampleGrads(), EagerMnistEpoch(), Attention(), SolveSlogdet(), SortCumsum(), COLD_START]
 
 
 def select_cases(spec: str | None) -> list[Case]:

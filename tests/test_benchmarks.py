@@ -25,7 +25,8 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     assert run.disagreement(ref[0], ref, **run.F32_TOL)
     assert [c.name for c in run.CASES] == ["mnist_mlp_step_b128", "mnist_mlp_step_b1024", "tiny_grad",
                                            "hessian_100", "moons_mlp_step", "per_example_grads",
-                                           "eager_mnist_epoch", "cold_start"]
+                                           "eager_mnist_epoch", "einsum_attention", "solve_slogdet_64",
+                                           "sort_cumsum", "cold_start"]
 
 
 def test_cold_start_script_runs():

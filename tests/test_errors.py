@@ -115,3 +115,50 @@ def test_cotangent_shape_mismatch():
     _, pullback = mg.vjp(lambda x: x * 2, np.ones(3))
     with pytest.raises(ValueError, match=r"cotangent 0 has shape \(2,\) but the output has shape \(3,\)"):
         pullback(np.ones(2))
+
+
+def test_functions_whose_shape_depends_on_values_say_what_to_write():
+    x = np.array([1.0, -2.0, 3.0])
+    cases = [(lambda x: np.sum(x[np.nonzero(x > 0)]), r"numpy\.nonzero on a traced value.*size=k"),
+             (lambda x: np.sum(np.unique(x)), r"numpy\.unique on a traced value.*unique\(x, size=k\)"),
+             (lambda x: np.sum(x[np.where(x > 0)]), r"numpy\.where on a traced value.*where\(mask, x, 0\)"),
+             (lambda x: np.sum(x[x > 0]), r"traced boolean mask bool\[3\].*where\(mask, x, 0\).*size=k")]
+    for f, pattern in cases:
+        with pytest.raises(TypeError, match=pattern) as info:
+            mg.grad(f)(x)
+        assert THIS_FILE in str(info.value)
+    # with a static size, as in JAX: the first k places (padded), differentiable through the gather
+    g = mg.grad(lambda x: np.sum(x[mnp.nonzero(x > 0, size=2)]))(x)
+    np.testing.assert_array_equal(g, [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(mnp.unique(np.array([3.0, 1.0, 3.0]), size=3, fill_value=0.0), [1.0, 3.0, 0.0])
+
+
+def test_np_array_of_traced_values_says_to_stack():
+    with pytest.raises(mg.TracerConversionError, match=r"np\.stack\(\[\.\.\.\]\) or mg\.numpy\.array"):
+        mg.grad(lambda x: np.sum(np.array([x[0], x[1]])))(np.ones(2))
+    np.testing.assert_array_equal(mg.grad(lambda x: np.sum(mnp.array([x[0], 2 * x[1]])))(np.ones(2)), [1.0, 2.0])
+
+
+def test_singular_matrices_raise_linalg_error_not_nan():
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    for f in (lambda a: np.sum(np.linalg.inv(a)), lambda a: np.sum(np.linalg.solve(a, np.ones(2)))):
+        with pytest.raises(np.linalg.LinAlgError):
+            mg.grad(f)(singular)
+        with pytest.raises(np.linalg.LinAlgError):
+            mg.jit(mg.grad(f))(singular)
+    # det is finite at a singular matrix; its derivative (the adjugate) is found through the inverse
+    assert float(mnp.linalg.det(singular)) == 0.0
+    with pytest.raises(np.linalg.LinAlgError):
+        mg.grad(np.linalg.det)(singular)
+
+
+def test_einsum_names_the_operand_and_its_shape():
+    a, b = np.ones((2, 3)), np.ones((4, 5))
+    with pytest.raises(mg.ShapeError, match=r"index 'j' has length 3 in operand 0 \(shape \(2, 3\)\) but 4 in operand 1 "
+                                            r"\(shape \(4, 5\)\)") as info:
+        mg.grad(lambda a: np.sum(np.einsum("ij,jk->ik", a, b)))(a)
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(mg.ShapeError, match=r"operand 1 has shape \(4, 5\) \(2 axes\) but its subscripts 'jkl' name 3"):
+        np.einsum("ij,jkl->ik", a, mg.tensor(b))
+    with pytest.raises(ValueError, match=r"'ij,jk' names 2 operands, got 1"):
+        mnp.einsum("ij,jk", a)

@@ -98,3 +98,26 @@ def test_common_subexpressions_of_commutative_operations():
     program = mg.make_ir(lambda x, y: x * y + y * x)(np.ones(2), np.ones(2))
     shared = opt.dead_code_elimination(opt.common_subexpression_elimination(program))
     assert names(shared) == ["mul", "add"]
+
+
+def test_solves_and_log_determinant_share_one_lu_factorization():
+    from micrograd.backend.optimize import lu_factor
+
+    def f(a, b):
+        return np.sum(np.linalg.solve(a, b)) + np.linalg.slogdet(a)[1]
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 5)) + 3 * np.eye(5), rng.normal(size=(5, 2))
+    step = mg.jit(mg.value_and_grad(f, argnums=(0, 1)))
+    program = step.lower(a, b).program
+    assert [e.prim for e in program.eqns].count(lu_factor) == 1  # the forward solve, slogdet and both backward solves
+    assert not any(e.prim.name in ("solve", "slogdet") for e in program.eqns)
+    (value, grads), (expected_value, expected_grads) = step(a, b), mg.value_and_grad(f, argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    for g, e in zip(grads, expected_grads):
+        np.testing.assert_allclose(g, e, rtol=1e-10)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    sign, logabsdet = mg.jit(np.linalg.slogdet)(singular)
+    assert (float(sign), float(logabsdet)) == (0.0, -np.inf) and not np.signbit(sign)
+    sign, logabsdet = mg.jit(np.linalg.slogdet)(np.array([[0.0, 1.0], [1.0, 0.0]]))  # one row swap
+    assert (float(sign), float(logabsdet)) == (-1.0, 0.0)

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.ir import Const, Eqn, Program, Var
+from ..core.ir import Aval, Const, Eqn, Program, Var
+from ..core.primitive import Primitive
 from ..primitives import elementwise as ew
 from ..primitives import indexing as ix
 from ..primitives import linalg as la
@@ -242,10 +243,83 @@ def _is_identity(atom) -> bool:
 _ELEMENTWISE = {p for p in vars(ew).values() if getattr(p, "lower", None) is not None and p not in (ew.cast, ew.stop_gradient)}
 
 
+# --- one LU factorization per matrix -----------------------------------------------------------
+# A differentiated program solves with a matrix and with its transpose (the backward pass of
+# ``solve``) and takes its log-determinant: each of those would factor the matrix again. Past
+# differentiation, they share one LU factorization (LAPACK's getrf) and solve with it (getrs),
+# a triangular solve per right-hand side instead of a factorization.
+
+def _lapack(name: str, a):
+    from scipy.linalg import lapack
+    return lapack.get_lapack_funcs((name,), (a,))[0]
+
+
+def _lu_factor(a):
+    lu, piv, info = _lapack("getrf", a)(a)
+    return lu, piv, np.asarray(info)  # info > 0: singular (a solve raises; a determinant is 0)
+
+
+def _lu_solve(lu, piv, info, b, trans):
+    if info > 0:
+        raise np.linalg.LinAlgError("Singular matrix")
+    x, _ = _lapack("getrs", lu)(lu, piv, b, trans=trans)
+    return x
+
+
+def _lu_slogdet(lu, piv, info):
+    diagonal = np.diagonal(lu)
+    swaps = np.count_nonzero(piv != np.arange(piv.shape[0]))
+    sign = np.prod(np.sign(diagonal)) * (-1.0) ** swaps + 0.0  # (+ 0.0: a singular matrix's sign is 0, not -0)
+    with np.errstate(divide="ignore"):
+        return np.asarray(sign, lu.dtype), np.asarray(np.sum(np.log(np.abs(diagonal))), lu.dtype)
+
+
+lu_factor = Primitive("lu_factor", _lu_factor, lambda a: [a, Aval(a.shape[:1], np.int32), Aval((), np.int32)],
+                      multiple_results=True, in_table=False)
+lu_solve = Primitive("lu_solve", _lu_solve, lambda lu, piv, info, b, trans: b, in_table=False)
+lu_slogdet = Primitive("lu_slogdet", _lu_slogdet, lambda lu, piv, info: [Aval((), lu.dtype)] * 2,
+                       multiple_results=True, in_table=False)
+
+
+def share_lu_factorizations(program: Program) -> Program:
+    """Solves with a 2-D matrix or its transpose, and its log-determinant, from one LU
+    factorization of it."""
+    transposes = {e.out: e.inputs[0] for e in program.eqns if e.prim is sh.transpose and e.params["perm"] == (1, 0)}
+
+    def matrix_of(eqn):
+        """(the factored matrix, whether the equation uses its transpose), for the equations this
+        pass rewrites."""
+        if eqn.prim not in (la.solve, la.slogdet) or eqn.inputs[0].aval.ndim != 2:
+            return None
+        a = eqn.inputs[0]
+        return (transposes[a], 1) if eqn.prim is la.solve and a in transposes else (a, 0)
+
+    factors: dict[Any, tuple] = {}
+
+    def visit(eqn):
+        found = matrix_of(eqn)
+        if found is None:
+            return None
+        matrix, trans = found
+        new = []
+        if matrix not in factors:
+            outs = [Var(a) for a in lu_factor.shape(matrix.aval)]
+            factors[matrix] = tuple(outs)
+            new.append(Eqn(lu_factor, (matrix,), outs, {}, eqn.source))
+        if eqn.prim is la.solve:
+            new.append(Eqn(lu_solve, factors[matrix] + (eqn.inputs[1],), eqn.outs, {"trans": trans}, eqn.source))
+        else:
+            new.append(Eqn(lu_slogdet, factors[matrix], eqn.outs, {}, eqn.source))
+        return new
+
+    return _rewrite(program, visit)
+
+
 def optimize(program: Program) -> Program:
     """Simplify, fold constants, share common subexpressions, drop dead code."""
     program = algebraic_simplification(program)
     program = constant_folding(program)
     program = common_subexpression_elimination(program)
     program = algebraic_simplification(program)
+    program = share_lu_factorizations(program)
     return dead_code_elimination(program)

@@ -49,11 +49,13 @@ class Primitive:
     def __init__(self, name: str, impl: Callable, shape: Callable, *,
                  jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
                  vjp: Sequence[Rule | None] | PerOperand | None = None,
-                 batch: Rule | None = None, lower: str | Rule | None = None, multiple_results: bool = False):
+                 batch: Rule | None = None, lower: str | Rule | None = None, multiple_results: bool = False,
+                 in_table: bool = True):
         self.name, self.impl, self.shape = name, impl, shape
         self.jvp, self.vjp, self.batch, self.lower = jvp, vjp, batch, lower
         self.multiple_results = multiple_results
-        PRIMITIVES[name] = self
+        if in_table:  # (the compiler's own operations, which only jit's optimizer writes, are not)
+            PRIMITIVES[name] = self
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)

@@ -185,7 +185,7 @@ def _single(x, idx: str, keep: str):
     if summed:
         x = P.reduce_sum(x, axes=summed)
         idx = "".join(c for c in idx if c in keep)
-    order = [c for c in keep if c in idx]
+    order = list(dict.fromkeys(c for c in keep if c in idx))
     if list(idx) != order:
         x = P.transpose(x, perm=tuple(idx.index(c) for c in order))
     return x, "".join(order)
