@@ -10,7 +10,7 @@ from . import numpy, primitives, random, testing, tree, viz  # noqa: E402
 from .testing import check_grads  # noqa: E402
 from .config import config, debug_nans  # noqa: E402  (mg.config is the settings object)
 from .backend.compile import CompileError  # noqa: E402
-from .core.errors import LeakedTracerError, ShapeError, TracerConversionError  # noqa: E402
+from .core.errors import LeakedTracerError, NotDifferentiableError, ShapeError, TracerConversionError  # noqa: E402
 from .core.ir import Program  # noqa: E402
 from .core.trace import eval_program  # noqa: E402
 from .transforms.grad import chain, grad, value_and_grad, vjp  # noqa: E402
@@ -18,20 +18,21 @@ from .transforms.jacobians import hessian, jacfwd, jacrev  # noqa: E402
 from .transforms.jit import jit, wait_for_compiles  # noqa: E402
 from .transforms.jvp import jvp, linearize  # noqa: E402
 from .transforms.make_ir import make_ir  # noqa: E402
+from .transforms.custom import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402
 from .transforms.vmap import vmap  # noqa: E402
 from .tensor import Device, Tensor, device, enable_grad, is_grad_enabled, no_grad  # noqa: E402
 from .tensor import tensor  # noqa: E402  (the function: it shadows the module's name, as torch.tensor does)
 from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
-from . import data, nn, optim  # noqa: E402
-from .checkpoint import CheckpointError, load, save  # noqa: E402
+from . import data, lax, nn, optim  # noqa: E402
+from .saving import CheckpointError, load, save  # noqa: E402
 from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Identity, L1Loss,  # noqa: E402
                  Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
-           "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "LeakedTracerError", "CompileError",
+           "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "custom_jvp", "custom_vjp", "checkpoint", "remat", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "NotDifferentiableError", "LeakedTracerError", "CompileError",
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
-           "random", "nn", "optim", "data", "viz", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
+           "random", "nn", "optim", "data", "viz", "lax", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm",
            "save", "load", "CheckpointError"]

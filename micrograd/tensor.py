@@ -463,6 +463,8 @@ def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) ->
             in_cts = node.prim.vjp(ct, outs, *args, **node.params)
             for i, a in node.inputs:
                 c = in_cts[i]
+                if isinstance(c, Exception):  # a rule that cannot give this operand's cotangent
+                    raise c
                 if c is not None:
                     previous = cts.get(id(a))
                     cts[id(a)] = c if previous is None else previous + c

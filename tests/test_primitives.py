@@ -470,6 +470,59 @@ for shape in [(4, 3), (3, 4)]:
 case("qr", lambda a: mnp.linalg.qr(a)[0] @ mnp.linalg.qr(a)[1] + mnp.linalg.qr(a)[1][0, 0],
      lambda a: np.linalg.qr(a)[0] @ np.linalg.qr(a)[1] + np.linalg.qr(a)[1][0, 0], normal(4, 3))
 
+# higher-order primitives: loops, branches, custom rules, recomputation --------------------------------
+def _scan_case(x, w):
+    carry, ys = mg.lax.scan(lambda c, xi: (mnp.tanh(c * w + xi), c * xi), np.ones(2) * 0.5, x)
+    return mnp.concatenate([carry, ys.ravel()])
+
+
+def _scan_reference(x, w):
+    c, ys = np.ones(2) * 0.5, []
+    for xi in x:
+        c, y = np.tanh(c * w + xi), c * xi
+        ys.append(y)
+    return np.concatenate([c, np.ravel(ys)])
+
+
+case("scan", _scan_case, _scan_reference, normal(3, 2), normal(2))
+
+
+def _while_reference(x):
+    i, c = 0, x
+    while i < 3:
+        i, c = i + 1, np.sin(c) * 1.5 + c * c
+    return c
+
+
+case("while", lambda x: mg.lax.while_loop(lambda s: s[0] < 3, lambda s: (s[0] + 1, mnp.sin(s[1]) * 1.5 + s[1] * s[1]),
+                                          (0, x))[1], _while_reference, inside(-0.5, 0.5)(3), modes=("fwd",))
+for name, gen in [("true", positive), ("false", lambda *s: -positive(*s))]:
+    case(f"cond_{name}", lambda x, y: mg.lax.cond(mnp.sum(x) > 0, lambda a, b: mnp.sin(a) * b, lambda a, b: a ** 3 - b, x, y),
+         lambda x, y: np.sin(x) * y if np.sum(x) > 0 else x ** 3 - y, gen(3), normal(3))
+
+
+@mg.custom_jvp
+def _softplus(x):
+    return mnp.log1p(mnp.exp(x))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _softplus(x), t * mnp.sigmoid(x)
+
+
+@mg.custom_vjp
+def _cube(x):
+    return x ** 3
+
+
+_cube.defvjp(lambda x: (x ** 3, x), lambda x, g: (3 * x * x * g,))
+case("custom_jvp", lambda x: _softplus(x) * x, lambda x: np.log1p(np.exp(x)) * x, normal(2, 3))
+case("custom_vjp", lambda x: mnp.sin(_cube(x)), lambda x: np.sin(x ** 3), normal(4), modes=("rev",))
+case("checkpoint", lambda x, y: mg.checkpoint(lambda a, b: mnp.tanh(a @ b) * a[:, :1])(x, y),
+     lambda x, y: np.tanh(x @ y) * x[:, :1], normal(2, 3), normal(3, 2))
+
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
 
 

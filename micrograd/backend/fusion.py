@@ -28,8 +28,9 @@ NUMPY_MIN_SIZE = {"exp": 2048, "log": 2048, "pow": 1024, "logistic": 1024,
                                    "hypot", "cbrt"), 512)}
 
 
-def is_elementwise(eqn: Eqn) -> bool:
-    """Whether ``eqn`` runs inside a fused loop nest."""
+def is_elementwise(eqn: Eqn, in_loop: bool = False) -> bool:
+    """Whether ``eqn`` runs inside a fused loop nest (``in_loop``: inside a compiled loop's body,
+    where it cannot run with NumPy whatever its size)."""
     if eqn.prim is sh.broadcast_to:
         return True
     if eqn.prim.lower is None:
@@ -37,7 +38,7 @@ def is_elementwise(eqn: Eqn) -> bool:
     name = eqn.prim.name
     if name == "pow_scalar" and eqn.params["p"] not in (0, 0.5, 1, 2, 3, 4):
         name = "pow"  # a call of pow, not multiplications
-    return eqn.out.aval.size < NUMPY_MIN_SIZE.get(name, 1 << 62)
+    return in_loop or eqn.out.aval.size < NUMPY_MIN_SIZE.get(name, 1 << 62)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Step:
     outputs: list = field(default_factory=list)  # for groups: the members used after the group
 
 
-def fuse(program: Program) -> list[Step]:
+def fuse(program: Program, in_loop: bool = False) -> list[Step]:
     """Cut ``program`` into steps, in an order that respects every dependency."""
     owner: dict[Var, Group] = {}
     steps: list[Step] = []
@@ -81,7 +82,7 @@ def fuse(program: Program) -> list[Step]:
 
     for eqn in program.eqns:
         group = None
-        if is_elementwise(eqn) or eqn.prim in REDUCTIONS:
+        if is_elementwise(eqn, in_loop) or eqn.prim in REDUCTIONS:
             shape = eqn.inputs[0].aval.shape if eqn.prim in REDUCTIONS else eqn.out.aval.shape
             joinable = _joinable(eqn, shape, owner)
             group = joinable[0] if joinable else None

@@ -14,6 +14,7 @@ import numpy as np
 from ..core.ir import Const, Program, Var
 from ..core.trace import Tracer
 from ..primitives import shape as sh
+from . import control
 from .fusion import REDUCTIONS, Group, Step, fuse
 from .statements import statement
 
@@ -24,10 +25,11 @@ FASTMATH = "{'contract', 'reassoc', 'arcp'}"  # changes results by rounding only
 class Kernel:
     """A compiled piece: consecutive steps (fused groups and statements) in one Numba function."""
     name: str
-    source: str  # a whole module: imports, typed constants, the @njit function
+    source: str  # a whole module: imports, typed constants, the @njit function(s)
     steps: list[Step]
     args: list  # atoms passed by the glue, in parameter order
     outputs: list  # Vars returned, in order
+    definition: str = ""  # the source without the imports (a loop body inside another piece)
 
     @property
     def eqns(self) -> list:
@@ -50,6 +52,15 @@ class Kernel:
         return run
 
 
+def _param_text(value) -> str:
+    """A parameter as a one-line comment of the glue (sub-programs by size)."""
+    if isinstance(value, Program):
+        return f"<a program of {len(value.eqns)} equations>"
+    if isinstance(value, tuple) and value and all(isinstance(v, Program) for v in value):
+        return f"<{len(value)} programs>"
+    return repr(value)
+
+
 def _dtype_code(dtype) -> str:
     return "np." + np.dtype(dtype).name
 
@@ -67,12 +78,16 @@ def _is_scalar_const(atom) -> bool:
 _INIT = {"sum": "0", "max": "-np.inf", "min": "np.inf"}
 
 
-def lowerable(step: Step) -> bool:
-    """Whether a step can run inside a compiled piece."""
+def lowerable(step: Step, in_loop: bool = False) -> bool:
+    """Whether a step can run inside a compiled piece (``in_loop``: inside a compiled loop's
+    body, where nothing can run with NumPy instead)."""
     if step.group is not None:
         return True
+    if control.is_control(step.eqn):
+        return control.lowerable(step.eqn)
     names = ["_"] * len(step.eqn.inputs)
-    return statement(step.eqn, "_", list(zip(names, [a.aval for a in step.eqn.inputs])), ["A"] * len(names)) is not None
+    return statement(step.eqn, "_", list(zip(names, [a.aval for a in step.eqn.inputs])), ["A"] * len(names),
+                     in_loop) is not None
 
 
 PARALLEL_MIN_SIZE = 1 << 17  # elements of a loop nest worth splitting across cores
@@ -109,7 +124,7 @@ def _layout_of(eqn, layout) -> str:
 
 
 def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: Sequence = (),
-                  uses_blas: bool = True, donated: dict | None = None) -> Kernel:
+                  uses_blas: bool = True, donated: dict | None = None, in_loop: bool = False) -> Kernel:
     """One Numba function running ``steps`` in order: a loop nest per fused group, statements
     for the rest. Values made and used inside stay inside; values in ``returned`` are returned.
     ``program_inputs`` arrive C-contiguous (jit makes them so). Loops run across cores only in
@@ -117,9 +132,11 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     calls, and a second thread pool fighting it for two cores costs far more than it gains.
     ``donated`` maps inputs whose buffers may be overwritten to the equations that read them: a
     loop nest may write a result into such a buffer when it is the only reader and reads it at
-    the same index it writes, before writing."""
+    the same index it writes, before writing. ``in_loop``: the function is a loop body or branch
+    called from another piece (its inputs may be any layout; its constants are named after it)."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
     produced = {v for e in eqns for v in e.outs}
+    const_prefix = f"{name}_c" if in_loop else "c"
     used_across = {a for s in steps for e in (s.group.eqns if s.group else [s.eqn]) for a in e.inputs
                    if isinstance(a, Var) and (s.group is None or a not in s.group.members)}
     storage: dict[Any, str] = {}  # atom -> the variable holding it (an array; a scalar when 0-d)
@@ -130,8 +147,8 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
             if a in storage or (isinstance(a, Var) and a in produced):
                 continue
             if _is_scalar_const(a):
-                storage[a] = f"c{len(constants)}"
-                constants.append(f"c{len(constants)} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
+                storage[a] = f"{const_prefix}{len(constants)}"
+                constants.append(f"{storage[a]} = {_dtype_code(a.aval.dtype)}({_literal(np.asarray(a.value).item())})")
             else:
                 storage[a] = None
                 operands.append(a)
@@ -143,10 +160,10 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     for a in args:
         storage[a] = f"a{len(params)}"
         params.append(storage[a])
-        if a in order:
+        if a in order and not in_loop:
             layout[a] = "C"
 
-    lines, counter, parallel = [], [0], False
+    lines, counter, parallel, functions = [], [0], False, []
     reused: set = set()  # donated inputs already holding a result
 
     def fresh(prefix: str) -> str:
@@ -154,11 +171,21 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
         return f"{prefix}{counter[0]}"
 
     for step in steps:
+        if step.eqn is not None and control.is_control(step.eqn):  # a loop or a branch: calls its sub-programs
+            eqn = step.eqn
+            outs = [fresh("s") for _ in eqn.outs]
+            code, sources = control.statement(eqn, outs, [(storage[a], a.aval) for a in eqn.inputs],
+                                              lambda prefix: f"{name}_{fresh(prefix)}")
+            lines += code
+            functions += sources
+            for v, out in zip(eqn.outs, outs):
+                storage[v], layout[v] = out, "C"
+            continue
         if step.eqn is not None:
             eqn = step.eqn
             out = fresh("s")
             ins = [(storage[a], a.aval) for a in eqn.inputs]
-            code = statement(eqn, out, ins, [layout.get(a, "A") for a in eqn.inputs])
+            code = statement(eqn, out, ins, [layout.get(a, "A") for a in eqn.inputs], in_loop)
             lines += [f"{code[0]}  # {eqn.prim.name}"] + code[1:]
             storage[eqn.out] = out
             layout[eqn.out] = _layout_of(eqn, layout)
@@ -223,13 +250,14 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
             lines.append(f"{indent}for {idx[k]} in {'prange' if split and k == 0 else 'range'}({n}):")
             indent += "    "
         lines += [indent + b for b in body]
-    outputs = sorted((e.out for e in eqns if e.out in returned), key=lambda v: returned[v])
+    outputs = sorted((v for e in eqns for v in e.outs if v in returned), key=lambda v: returned[v])
     body = "\n".join("    " + line for line in lines)
-    source = "\n".join(["import numpy as np", "from numba import njit, prange", "", *constants, "",
-                         f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True{', parallel=True' if parallel else ''})",
-                         f"def {name}({', '.join(params)}):", body,
-                         f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
-    return Kernel(name, source, steps, args, outputs)
+    definition = "\n".join([*functions, *constants, "",
+                             f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True{', parallel=True' if parallel else ''})",
+                             f"def {name}({', '.join(params)}):", body,
+                             f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
+    source = "\n".join(["import numpy as np", "from numba import njit, prange", "", definition])
+    return Kernel(name, source, steps, args, outputs, definition)
 
 
 @dataclass
@@ -262,14 +290,15 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     steps = fuse(program)
     runs: list[list[Step]] = []
     can_compile = {id(step): lowerable(step) for step in steps}
+    worth_compiling = {id(s) for s in steps if s.group is not None or (s.eqn is not None and control.is_control(s.eqn))}
     for step in steps:
         if can_compile[id(step)] and runs and can_compile[id(runs[-1][-1])]:
             runs[-1].append(step)
         else:
             runs.append([step])
     glue_runs = []
-    for run in runs:  # a run without a fused group stays NumPy: compiling it gains nothing
-        if any(s.group for s in run) and all(can_compile[id(s)] for s in run):
+    for run in runs:  # a run without a fused group or a loop stays NumPy: compiling it gains nothing
+        if any(id(s) in worth_compiling for s in run) and all(can_compile[id(s)] for s in run):
             glue_runs.append(run)
         else:
             glue_runs += [[s] for s in run]
@@ -301,12 +330,12 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
             eqn = run[0].eqn
             fn = f"{eqn.prim.name}_{len(namespace)}"
             namespace[fn] = functools.partial(eqn.prim.impl, **eqn.params) if eqn.params else eqn.prim.impl
-            detail = ", ".join(f"{k}={v!r}" for k, v in eqn.params.items())
+            detail = ", ".join(f"{k}={_param_text(v)}" for k, v in eqn.params.items())
             lines.append(f"    {''.join(name(v) + ', ' for v in eqn.outs) if eqn.prim.multiple_results else name(eqn.out)}"
                          f" = {fn}({', '.join(name(a) for a in eqn.inputs)})" + (f"  # {detail}" if detail else ""))
             continue
-        returned = [e.out for s in run for e in (s.group.eqns if s.group else [s.eqn])
-                    if e.out in program_outputs or used_by_run.get(e.out, set()) - {r}]
+        returned = [v for s in run for e in (s.group.eqns if s.group else [s.eqn]) for v in e.outs
+                    if v in program_outputs or used_by_run.get(v, set()) - {r}]
         # returned in the program's output order where they are outputs: see Lowered.direct
         place = {v: i for i, v in enumerate(program.outvars) if isinstance(v, Var)}
         returned = {v: (place.get(v, len(place)), k) for k, v in enumerate(returned)}

@@ -315,8 +315,87 @@ def share_lu_factorizations(program: Program) -> Program:
     return _rewrite(program, visit)
 
 
-def optimize(program: Program) -> Program:
-    """Simplify, fold constants, share common subexpressions, drop dead code."""
+# --- calls ---------------------------------------------------------------------------------------
+
+_CALLS = ("custom_jvp_call", "custom_vjp_call", "checkpoint")
+
+
+def inline_calls(program: Program) -> Program:
+    """Replace each call of a function with its own derivative rule (``custom_jvp``,
+    ``custom_vjp``) or recomputed in reverse mode (``checkpoint``) by the function's equations:
+    a compiled program is past differentiation, and inlined equations fuse with their
+    neighbours."""
+    if not any(e.prim.name in _CALLS for e in program.eqns):
+        return program
+    subst: dict = {}
+    eqns: list[Eqn] = []
+
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    for eqn in program.eqns:
+        inputs = tuple(sub(a) for a in eqn.inputs)
+        if eqn.prim.name not in _CALLS:
+            eqns.append(Eqn(eqn.prim, inputs, eqn.outs, eqn.params, eqn.source))
+            continue
+        fun = inline_calls(eqn.params["fun"])
+        renamed = dict(zip(fun.invars, inputs))
+        for inner in fun.eqns:  # fresh variables: the same function may be called twice
+            outs = [Var(v.aval) for v in inner.outs]
+            renamed.update(zip(inner.outs, outs))
+            eqns.append(Eqn(inner.prim, tuple(renamed.get(a, a) if isinstance(a, Var) else a for a in inner.inputs),
+                            outs, inner.params, inner.source or eqn.source))
+        for v, out in zip(eqn.outs, fun.outvars):
+            subst[v] = renamed.get(out, out) if isinstance(out, Var) else out
+    return Program(program.invars, eqns, [sub(a) for a in program.outvars], program.in_tree, program.out_tree)
+
+
+# --- sub-programs ------------------------------------------------------------------------------
+
+def prepare_subprograms(program: Program) -> Program:
+    """Optimize the sub-programs of loops and branches, and make their array constants operands
+    of the equation (a compiled loop body then takes them as arguments)."""
+    from ..transforms.subprograms import hoist_array_constants
+
+    def prepared(sub: Program) -> tuple[Program, list]:
+        return hoist_array_constants(optimize(sub, keep_inputs=True))
+
+    def visit(eqn):
+        name, p = eqn.prim.name, eqn.params
+        if name == "scan":
+            body, consts = prepared(p["body"])
+            return Eqn(eqn.prim, tuple(consts) + eqn.inputs, eqn.outs,
+                       dict(p, body=body, num_consts=p["num_consts"] + len(consts)), eqn.source)
+        if name == "while":
+            cond, cond_consts = prepared(p["cond"])
+            body, body_consts = prepared(p["body"])
+            nc = p["num_cond_consts"]
+            inputs = tuple(cond_consts) + eqn.inputs[:nc] + tuple(body_consts) + eqn.inputs[nc:]
+            return Eqn(eqn.prim, inputs, eqn.outs, dict(p, cond=cond, body=body, num_cond_consts=nc + len(cond_consts),
+                                                        num_body_consts=p["num_body_consts"] + len(body_consts)),
+                       eqn.source)
+        if name == "cond":
+            prepared_branches = [prepared(b) for b in p["branches"]]
+            extra = [c for _, consts in prepared_branches for c in consts]
+            branches, start = [], 0
+            for body, consts in prepared_branches:  # every branch takes every branch's constants
+                own = body.invars[:len(consts)]
+                others = [Var(c.aval) for c in extra]
+                invars = others[:start] + own + others[start + len(consts):] + body.invars[len(consts):]
+                branches.append(Program(invars, body.eqns, body.outvars))
+                start += len(consts)
+            return Eqn(eqn.prim, eqn.inputs[:1] + tuple(extra) + eqn.inputs[1:], eqn.outs,
+                       dict(p, branches=tuple(branches)), eqn.source)
+        return None
+
+    return _rewrite(program, visit)
+
+
+def optimize(program: Program, keep_inputs: bool = False) -> Program:
+    """Simplify, fold constants, share common subexpressions, drop dead code. (Programs keep
+    their inputs, used or not: ``keep_inputs`` is for the record, sub-programs must.)"""
+    program = inline_calls(program)
+    program = prepare_subprograms(program)
     program = algebraic_simplification(program)
     program = constant_folding(program)
     program = common_subexpression_elimination(program)

@@ -46,12 +46,12 @@ def _transpose(out, out_aval, ins, contiguous, perm):
 SINGLE_THREAD_BLAS_LIMIT = 4 * 65536
 
 
-def _matmul(out, out_aval, ins, contiguous):
+def _matmul(out, out_aval, ins, contiguous, in_loop=False):
     (x, xa), (y, ya) = ins
     if not np.issubdtype(out_aval.dtype, np.floating):
         return None  # Numba's np.dot is BLAS: floats only
-    if int(np.prod(out_aval.shape, dtype=np.int64)) * xa.shape[-1] > SINGLE_THREAD_BLAS_LIMIT:
-        return None
+    if int(np.prod(out_aval.shape, dtype=np.int64)) * xa.shape[-1] > SINGLE_THREAD_BLAS_LIMIT and not in_loop:
+        return None  # (inside a compiled loop there is no NumPy to hand it to)
     x = x if contiguous[0] in "CF" else f"np.ascontiguousarray({x})"
     y = y if contiguous[1] in "CF" else f"np.ascontiguousarray({y})"
     if xa.ndim == 2:
@@ -165,6 +165,9 @@ STATEMENTS: dict = {
 }
 
 
-def statement(eqn, out: str, ins, contiguous) -> list[str] | None:
+def statement(eqn, out: str, ins, contiguous, in_loop: bool = False) -> list[str] | None:
     rule: Callable | None = STATEMENTS.get(eqn.prim)
-    return None if rule is None else rule(out, eqn.out.aval, ins, contiguous, **eqn.params)
+    if rule is None:
+        return None
+    extra = {"in_loop": True} if in_loop and rule is _matmul else {}
+    return rule(out, eqn.out.aval, ins, contiguous, **eqn.params, **extra)

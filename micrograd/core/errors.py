@@ -31,6 +31,11 @@ class TracerConversionError(TypeError):
     """A traced value was used where a concrete Python value is needed (``if x > 0:``)."""
 
 
+class NotDifferentiableError(TypeError):
+    """A derivative micrograd cannot take (reverse mode through ``while_loop``, forward mode through
+    a ``custom_vjp`` function)."""
+
+
 class LeakedTracerError(RuntimeError):
     """A traced value was used after the transform that made it had returned."""
 

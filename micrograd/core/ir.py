@@ -90,12 +90,15 @@ class Eqn:
 
 
 class Program:
-    """An SSA program: ``invars`` in, ``eqns`` in order, ``outvars`` out (Vars or Consts)."""
-    __slots__ = ("invars", "eqns", "outvars", "in_tree", "out_tree")
+    """An SSA program: ``invars`` in, ``eqns`` in order, ``outvars`` out (Vars or Consts).
+    ``derived`` keeps programs derived from this one (a loop body's jvp, its backward pass), so
+    that each is traced once."""
+    __slots__ = ("invars", "eqns", "outvars", "in_tree", "out_tree", "derived")
 
     def __init__(self, invars: list[Var], eqns: list[Eqn], outvars: list, in_tree=None, out_tree=None):
         self.invars, self.eqns, self.outvars = invars, eqns, outvars
         self.in_tree, self.out_tree = in_tree, out_tree
+        self.derived: dict = {}
 
     @property
     def in_avals(self) -> list[Aval]:
@@ -149,11 +152,21 @@ def format_program(program: Program) -> str:
     ins = " ".join(typed(v) for v in program.invars)
     lines = []
     for eqn in program.eqns:
-        params = ""
-        if eqn.params:
-            params = "[" + " ".join(f"{k}={format_param(v)}" for k, v in eqn.params.items()) + "]"
+        simple = {k: v for k, v in eqn.params.items() if not _is_program(v)}
+        nested = {k: v for k, v in eqn.params.items() if _is_program(v)}
+        params = "[" + " ".join(f"{k}={format_param(v)}" for k, v in simple.items()) + "]" if simple else ""
         args = " ".join(name(a) for a in eqn.inputs)
         lines.append(f"    {' '.join(typed(v) for v in eqn.outs)} = {eqn.prim.name}{params} {args}")
+        for key, value in nested.items():  # sub-programs, as a jaxpr prints its sub-jaxprs
+            for k, program_value in enumerate(value if isinstance(value, tuple) else (value,)):
+                label = f"{key}[{k}]" if isinstance(value, tuple) else key
+                text = format_program(program_value).replace("\n", "\n" + " " * 8)
+                lines.append(f"      {label}={text}")
     outs = " ".join(name(a) for a in program.outvars)
     header = "".join(typed(c) + " " for c in consts)
     return "\n".join([f"{{ lambda {header}; {ins}. let", *lines, f"  in ({outs}) }}"])
+
+
+def _is_program(value) -> bool:
+    return isinstance(value, Program) or (isinstance(value, tuple) and bool(value)
+                                          and all(isinstance(v, Program) for v in value))

@@ -20,6 +20,12 @@ callable ``rule(tangents, outs, *args) -> out tangents`` and one ``vjp`` callabl
 ``rule(cotangents, outs, *args) -> input cotangents`` (``None`` for zero, in and out), and a
 ``batch`` rule returning lists of results and batch axes.
 
+A primitive may also give reverse mode a pair of rules that keep values between the passes:
+``fwd(*args) -> (outs, residuals)`` computes the results and what the backward pass needs, and
+``bwd(residuals, cotangents, *args) -> input cotangents``. Loops use them (the forward loop saves
+each step's values for the backward loop), as do ``custom_vjp`` and ``checkpoint``. Without a
+``vjp`` rule, one is made from them, running ``fwd`` again when the cotangents arrive.
+
 A rule of ``None`` means the input has no derivative (integer indices, a condition) and a rule
 that returns ``None`` means a zero contribution. Rules are written with micrograd's own
 operations, so derived programs can be traced and differentiated again.
@@ -50,10 +56,13 @@ class Primitive:
                  jvp: Sequence[Rule | None] | PerOperand | Rule | None = None,
                  vjp: Sequence[Rule | None] | PerOperand | None = None,
                  batch: Rule | None = None, lower: str | Rule | None = None, multiple_results: bool = False,
-                 in_table: bool = True):
+                 fwd: Rule | None = None, bwd: Rule | None = None, in_table: bool = True):
         self.name, self.impl, self.shape = name, impl, shape
         self.jvp, self.vjp, self.batch, self.lower = jvp, vjp, batch, lower
         self.multiple_results = multiple_results
+        self.fwd, self.bwd = fwd, bwd
+        if vjp is None and fwd is not None:
+            self.vjp = lambda cts, outs, *args, **params: bwd(fwd(*args, **params)[1], cts, *args, **params)
         if in_table:  # (the compiler's own operations, which only jit's optimizer writes, are not)
             PRIMITIVES[name] = self
 

@@ -79,6 +79,9 @@ class Trace:
         self.eqns: list[Eqn] = []
         self.active = True
         self._consts: dict[int, Const] = {}
+        # A sub-program (a loop body, a branch) keeps the eager tensors it closes over as tensors,
+        # so that they become operands of its equation and their gradients flow (see trace_closed).
+        self.keep_tensors = False
 
     def new_input(self, aval: Aval) -> Tracer:
         return IRTracer(self, aval, Var(aval))
@@ -89,7 +92,7 @@ class Trace:
             return x.ir_var
         if isinstance(x, Tracer) and not x._trace.active:
             raise _leaked(x)
-        if isinstance(x, Tracer) and x._trace.level == 0:
+        if isinstance(x, Tracer) and x._trace.level == 0 and not self.keep_tensors:
             x = x.data  # an eager tensor closed over by a traced function is a constant of it
         const = self._consts.get(id(x))
         if const is None:
@@ -188,6 +191,40 @@ def trace_to_program(f: Callable, args: Sequence[Any], name: str) -> Program:
         program = trace.to_program(tracers, flat_out)
     program.in_tree, program.out_tree = in_tree, out_tree
     return program
+
+
+def trace_avals(f: Callable, in_avals: Sequence[Aval], name: str) -> Program:
+    """Trace ``f(*flat_inputs) -> flat_outputs`` on abstract inputs: the program of a flat function."""
+    with new_trace(name) as trace:
+        tracers = [trace.new_input(a) for a in in_avals]
+        program = trace.to_program(tracers, list(f(*tracers)))
+    return program
+
+
+def trace_closed(f: Callable, in_avals: Sequence[Aval], name: str) -> tuple[Program, list]:
+    """Trace ``f(*flat_inputs) -> flat_outputs`` as a sub-program of a higher-order primitive:
+    ``(program, consts)``, where the values ``f`` closes over that belong to an enclosing
+    transform (its tracers) or are eager tensors come first among the program's inputs, and
+    ``consts`` are those values, to pass as the equation's first operands (closure conversion:
+    the enclosing transforms then see them, and differentiate through them)."""
+    with new_trace(name) as trace:
+        trace.keep_tensors = True
+        tracers = [trace.new_input(a) for a in in_avals]
+        program = trace.to_program(tracers, list(f(*tracers)))
+    hoisted: dict[int, Var] = {}
+    consts = []
+
+    def hoist(atom):
+        if isinstance(atom, Const) and isinstance(atom.value, Tracer):
+            if id(atom) not in hoisted:
+                hoisted[id(atom)] = Var(atom.aval)
+                consts.append(atom.value)
+            return hoisted[id(atom)]
+        return atom
+
+    eqns = [Eqn(e.prim, tuple(hoist(a) for a in e.inputs), e.outs, e.params, e.source) for e in program.eqns]
+    outvars = [hoist(a) for a in program.outvars]
+    return Program(list(hoisted.values()) + program.invars, eqns, outvars), consts
 
 
 def eval_program(program: Program, args: Sequence[Any], env: dict | None = None) -> list[Any]:

@@ -15,8 +15,9 @@ import numpy as np
 from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import float0, is_float
-from ..core.ir import Program, Var, aval_of
-from ..core.trace import Tracer, concrete, eval_program, trace_to_program
+from ..core.errors import NotDifferentiableError
+from ..core.ir import Const, Program, Var, aval_of
+from ..core.trace import Tracer, bind, concrete, trace_to_program
 
 
 def add_any(a, b):
@@ -51,7 +52,11 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
             cts[v] = add_any(cts.get(v), ct)
     for eqn in reversed(program.eqns):
         if eqn.prim.multiple_results:
-            _backward_multiple(eqn, env, cts, active)
+            try:
+                _backward_multiple(eqn, env, cts, active)
+            except NotDifferentiableError as e:
+                raise NotDifferentiableError(f"{e}\n  at {eqn.source}" if eqn.source and "\n  at " not in str(e)
+                                             else str(e)) from None
             continue
         ct = cts.pop(eqn.out, None)
         if ct is None:
@@ -80,15 +85,43 @@ def _backward_multiple(eqn, env: dict, cts: dict, active: set) -> None:
     if all(ct is None for ct in out_cts):
         return
     args = [env[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
-    outs = [env[v] for v in eqn.outs]
     with debug_nans(False):
-        in_cts = eqn.prim.vjp(out_cts, outs, *args, **eqn.params)
+        if eqn in env:  # the residuals its forward rule kept
+            in_cts = eqn.prim.bwd(env[eqn], out_cts, *args, **eqn.params)
+        else:
+            in_cts = eqn.prim.vjp(out_cts, [env[v] for v in eqn.outs], *args, **eqn.params)
     if config.debug_nans:
         check_finite(f"the derivative (vjp) of {eqn.prim.name}", [c for c in out_cts if c is not None] + args,
                      [c for c in in_cts if c is not None], eqn.source)
     for atom, ct_in in zip(eqn.inputs, in_cts):
         if ct_in is not None and isinstance(atom, Var) and atom in active:
+            if isinstance(ct_in, NotDifferentiableError):  # a rule that cannot give this operand's cotangent
+                raise ct_in
             cts[atom] = add_any(cts.get(atom), ct_in)
+
+
+def forward_with_residuals(program: Program, args: Sequence[Any], env: dict) -> list[Any]:
+    """:func:`eval_program` for reverse mode: an equation whose primitive has a ``fwd`` rule, and
+    an operand a derivative flows from, runs that rule, and ``env[eqn]`` keeps its residuals
+    (the values its ``bwd`` rule needs: a loop's per-step values)."""
+    active = active_vars(program) if any(e.prim.fwd is not None for e in program.eqns) else ()
+    for var, value in zip(program.invars, args):
+        env[var] = value
+    for eqn in program.eqns:
+        operands = [a.value if isinstance(a, Const) else env[a] for a in eqn.inputs]
+        if eqn.prim.fwd is not None and any(isinstance(a, Var) and a in active for a in eqn.inputs):
+            with debug_nans(False):
+                out, env[eqn] = eqn.prim.fwd(*operands, **eqn.params)
+        else:
+            with debug_nans(False):
+                out = bind(eqn.prim, *operands, **eqn.params)
+        if config.debug_nans:
+            check_finite(eqn.prim.name, operands, out, eqn.source)
+        if eqn.prim.multiple_results:
+            env.update(zip(eqn.outs, out))
+        else:
+            env[eqn.out] = out
+    return [a.value if isinstance(a, Const) else env[a] for a in program.outvars]
 
 
 def _materialize(x):
@@ -143,7 +176,7 @@ def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
     program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, name)
     env: dict = {}
     flat_primals = [concrete(x) for x in tree.leaves(primals)]
-    results = [_materialize(r) for r in eval_program(program, flat_primals, env)]
+    results = [_materialize(r) for r in forward_with_residuals(program, flat_primals, env)]
     out = tree.unflatten(out_tree, results[:n_out])
     out_avals = program.out_avals[:n_out]
 

@@ -365,7 +365,7 @@ def load(path: str | os.PathLike, like: Any = None) -> Any:
     >>> mg.load(path, like={"w": np.zeros((3, 2))})
     Traceback (most recent call last):
     ...
-    micrograd.checkpoint.CheckpointError: checkpoint ... does not match like= at ['w']: like has shape (3, 2) and dtype float64, the file has shape (2, 3) and dtype float64
+    micrograd.saving.CheckpointError: checkpoint ... does not match like= at ['w']: like has shape (3, 2) and dtype float64, the file has shape (2, 3) and dtype float64
     """
     path = os.fspath(path)
     where = repr(path)
