@@ -457,7 +457,7 @@ cond_p = Primitive("cond", _cond_impl, _cond_shape, jvp=_cond_jvp, vjp=_cond_vjp
                    multiple_results=True)
 
 
-def _branch_programs(branches: Sequence[Callable], operands: tuple, what: str) -> tuple[tuple, list, Any]:
+def _branch_programs(branches: Sequence[Callable], operands: tuple, what: str, labels: Sequence[str]) -> tuple[tuple, list, Any]:
     """Each branch traced on the operands, all taking every branch's closed-over values (each
     ignores the others'), and checked to return the same structure, shapes and dtypes."""
     leaves, treedef = tree.flatten(operands)
@@ -470,12 +470,12 @@ def _branch_programs(branches: Sequence[Callable], operands: tuple, what: str) -
             return out_leaves
         traced.append(trace_closed(flat_branch, avals, f"{what} branch {_name(branch)}"))
     first = traced[0][0]
-    for branch, (program, _), out_tree in zip(branches[1:], traced[1:], out_trees[1:]):
+    for branch, label, (program, _), out_tree in zip(branches[1:], labels[1:], traced[1:], out_trees[1:]):
         if out_tree != out_trees[0] or program.out_avals != first.out_avals:
             raise TypeError(with_location(
-                f"{what}: the branches must return the same structure, shapes and dtypes: {_name(branches[0])} returns "
-                f"{_describe(first.out_avals, out_trees[0])}, {_name(branch)} returns "
-                f"{_describe(program.out_avals, out_tree)}"))
+                f"{what}: the branches must return the same structure, shapes and dtypes: {labels[0]} "
+                f"({_name(branches[0])}) returns {_describe(first.out_avals, out_trees[0])}, {label} ({_name(branch)}) "
+                f"returns {_describe(program.out_avals, out_tree)}"))
     all_consts = [c for _, consts in traced for c in consts]
     programs, start = [], 0
     for program, consts in traced:
@@ -502,7 +502,8 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
         raise TypeError(with_location(f"switch: the index must be an integer scalar, got {index_aval}"))
     if not branches:
         raise ValueError(with_location("switch needs at least one branch"))
-    programs, flat_operands, out_tree = _branch_programs(branches, operands, "switch")
+    programs, flat_operands, out_tree = _branch_programs(branches, operands, "switch",
+                                                         [f"branches[{k}]" for k in range(len(branches))])
     return tree.unflatten(out_tree, cond_p(index, *flat_operands, branches=programs))
 
 
@@ -520,6 +521,7 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
         raise TypeError(with_location(f"cond: the predicate must be a boolean scalar, got {pred_aval} (use x > 0, "
                                       "not x; for an array, reduce it with .any() or .all())"))
     index = ew.cast(pred, dtype=np.dtype(np.int32)) if isinstance(pred, Tracer) else np.asarray(int(bool(pred)), np.int32)
-    programs, flat_operands, out_tree = _branch_programs([false_fun, true_fun], operands, "cond")
+    programs, flat_operands, out_tree = _branch_programs([false_fun, true_fun], operands, "cond",
+                                                         ["false_fun", "true_fun"])
     return tree.unflatten(out_tree, cond_p(index, *flat_operands, branches=programs))
 

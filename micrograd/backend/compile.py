@@ -13,6 +13,7 @@ an entry that fails to load is removed and compiled again, with a warning.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import queue
@@ -179,6 +180,21 @@ class Compiler:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
+    def stop(self, timeout: float = 60.0) -> None:
+        """At exit: drop the jobs not started and wait for the one in progress, so the interpreter
+        never tears LLVM down under a compile (which can abort the process)."""
+        with self._lock:
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                job.args = None
+                job.done.set()
+                self._pending -= 1
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending == 0, timeout)
+
     def _work(self):
         while True:
             job = self._queue.get()
@@ -196,3 +212,4 @@ class Compiler:
 
 
 COMPILER = Compiler()
+atexit.register(COMPILER.stop)

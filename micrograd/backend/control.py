@@ -118,11 +118,11 @@ def _scan(eqn, outs, ins, fresh):
     lines.append(f"for {step} in {order}:  # scan")
     lines.append(f"    {result} = {body.call(inputs)}")
     codes = body.outputs(result, inputs)
+    for name, code in zip(ys, codes[nk:]):  # before the carry changes: an output may be this step's carry
+        lines.append(f"    {name}[{step}] = {code}")
     carry_codes = [_contiguous(c, v.aval) for c, v in zip(codes[:nk], p["body"].outvars[:nk])]
     if carry_codes:
         lines.append(f"    {', '.join(carry_out)} = {', '.join(carry_codes)}")
-    for name, code in zip(ys, codes[nk:]):
-        lines.append(f"    {name}[{step}] = {code}")
     return lines, [body.source]
 
 
