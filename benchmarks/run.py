@@ -717,6 +717,147 @@ class SortCumsum(Case):
         return functools.partial(step, torch.from_numpy(d.x), torch.from_numpy(d.w))
 
 
+LSTM_BATCH, LSTM_STEPS, LSTM_IN, LSTM_HIDDEN, LR_LSTM = 32, 50, 32, 128, 0.05
+
+
+def lstm_loss(params, x, y):
+    """Mean squared error of a linear readout of an LSTM's last output (x: time first)."""
+    out, _ = params["lstm"](x)
+    return mnp.mean((out[-1] @ params["w"] + params["b"] - y) ** 2)
+
+
+_lstm_value_and_grad = mg.value_and_grad(lstm_loss)
+
+
+def lstm_step(params, x, y):
+    loss, grads = _lstm_value_and_grad(params, x, y)
+    return mg.tree.map(lambda p, g: p - LR_LSTM * g, params, grads), loss
+
+
+def _lstm_numpy_arrays(params):
+    """The LSTM's parameters as plain arrays, in PyTorch's names and layouts."""
+    lstm = params["lstm"]
+    return {k: np.asarray(getattr(lstm, k)) for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")}
+
+
+class LstmStep(Case):
+    """(l) An LSTM training step: a loop over time, forward and backward."""
+    id, name = "l", "lstm_step"
+    title = (f"one SGD step of an LSTM ({LSTM_IN} inputs, hidden {LSTM_HIDDEN}) over {LSTM_STEPS} steps with a linear "
+             f"readout of the last output, MSE, batch {LSTM_BATCH}, float32")
+    tol = dict(rtol=2e-3, atol=2e-4)
+
+    def setup(self):
+        rng = np.random.default_rng(8)
+        lstm = mg.LSTM(LSTM_IN, LSTM_HIDDEN, key=mg.random.key(8))
+        params = {"lstm": mg.tree.map(np.asarray, lstm), "w": rng.normal(size=(LSTM_HIDDEN, 1)).astype(np.float32) / 10,
+                  "b": np.zeros(1, np.float32)}
+        return SimpleNamespace(params=params, x=rng.standard_normal((LSTM_STEPS, LSTM_BATCH, LSTM_IN)).astype(np.float32),
+                               y=rng.standard_normal((LSTM_BATCH, 1)).astype(np.float32))
+
+    def numpy(self, d):
+        def step(params, x, y):
+            p = _lstm_numpy_arrays(params)
+            w_ih, w_hh, b = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"] + p["bias_hh_l0"]
+            steps, batch = x.shape[:2]
+            hidden = w_hh.shape[1]
+            pre = x @ w_ih.T + b
+            h, c = np.zeros((batch, hidden), np.float32), np.zeros((batch, hidden), np.float32)
+            saved = []
+            for t in range(steps):
+                gates = pre[t] + h @ w_hh.T
+                i, f, g, o = (1 / (1 + np.exp(-gates[:, :hidden])), 1 / (1 + np.exp(-gates[:, hidden:2 * hidden])),
+                              np.tanh(gates[:, 2 * hidden:3 * hidden]), 1 / (1 + np.exp(-gates[:, 3 * hidden:])))
+                c_prev, h_prev = c, h
+                c = f * c + i * g
+                tanh_c = np.tanh(c)
+                h = o * tanh_c
+                saved.append((h_prev, c_prev, i, f, g, o, tanh_c))
+            err = h @ params["w"] + params["b"] - y
+            loss = np.mean(err ** 2)
+            d_out = 2 * err / err.size
+            grads = {"w": h.T @ d_out, "b": d_out.sum(axis=0)}
+            dh, dc = d_out @ params["w"].T, np.zeros_like(c)
+            d_w_ih, d_w_hh, d_b = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros_like(b)
+            for t in range(steps - 1, -1, -1):
+                h_prev, c_prev, i, f, g, o, tanh_c = saved[t]
+                do = dh * tanh_c
+                dc = dc + dh * o * (1 - tanh_c ** 2)
+                di, df, dg = dc * g, dc * c_prev, dc * i
+                d_gates = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+                d_w_ih += d_gates.T @ x[t]
+                d_w_hh += d_gates.T @ h_prev
+                d_b += d_gates.sum(axis=0)
+                dh, dc = d_gates @ w_hh, dc * f
+            new_lstm = {"weight_ih_l0": w_ih - LR_LSTM * d_w_ih, "weight_hh_l0": w_hh - LR_LSTM * d_w_hh,
+                        "bias_hh_l0": p["bias_hh_l0"] - LR_LSTM * d_b, "bias_ih_l0": p["bias_ih_l0"] - LR_LSTM * d_b}
+            return ({"b": params["b"] - LR_LSTM * grads["b"], "lstm": new_lstm, "w": params["w"] - LR_LSTM * grads["w"]},
+                    loss)
+        return functools.partial(step, d.params, d.x, d.y)
+
+    def micrograd(self, d):
+        def step(params, x, y):
+            new, loss = lstm_step(params, x, y)
+            return {"b": new["b"], "lstm": _lstm_numpy_arrays(new), "w": new["w"]}, loss
+        return functools.partial(step, d.params, d.x, d.y)
+
+    def micrograd_jit(self, d):
+        jitted = mg.jit(lstm_step)
+        jitted(d.params, d.x, d.y)
+        jitted.wait()
+
+        def step(params, x, y):
+            new, loss = jitted(params, x, y)
+            return {"b": new["b"], "lstm": _lstm_numpy_arrays(new), "w": new["w"]}, loss
+        return functools.partial(step, d.params, d.x, d.y)
+
+    def jax(self, d, jax):
+        jnp = jax.numpy
+        params = {"b": d.params["b"], "lstm": _lstm_numpy_arrays(d.params), "w": d.params["w"]}
+
+        def loss(params, x, y):
+            p = params["lstm"]
+            pre = x @ p["weight_ih_l0"].T + p["bias_ih_l0"]
+            w_hh_t, b_hh = p["weight_hh_l0"].T, p["bias_hh_l0"]
+
+            def cell(carry, inputs):
+                h, c = carry
+                i, f, g, o = jnp.split(inputs + h @ w_hh_t + b_hh, 4, axis=-1)
+                c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+                h = jax.nn.sigmoid(o) * jnp.tanh(c)
+                return (h, c), h
+
+            zeros = jnp.zeros((x.shape[1], w_hh_t.shape[0]), x.dtype)
+            (h, _), _ = jax.lax.scan(cell, (zeros, zeros), pre)
+            return jnp.mean((h @ params["w"] + params["b"] - y) ** 2)
+
+        @jax.jit
+        def step(params, x, y):
+            value, grads = jax.value_and_grad(loss)(params, x, y)
+            return jax.tree_util.tree_map(lambda p, g: p - LR_LSTM * g, params, grads), value
+
+        return functools.partial(jax_ready(jax, step), *jax.device_put((params, d.x, d.y)))
+
+    def torch(self, d, torch):
+        lstm = torch.nn.LSTM(LSTM_IN, LSTM_HIDDEN)
+        with torch.no_grad():
+            for name, p in lstm.named_parameters():
+                p.copy_(torch.from_numpy(_lstm_numpy_arrays(d.params)[name]))
+        w, b = (torch.tensor(d.params[k], requires_grad=True) for k in ("w", "b"))
+        x, y = torch.from_numpy(d.x), torch.from_numpy(d.y)
+        names = [n for n, _ in lstm.named_parameters()]
+
+        def step():
+            out, _ = lstm(x)
+            loss = torch.mean((out[-1] @ w + b - y) ** 2)
+            flat = list(lstm.parameters()) + [w, b]
+            grads = torch.autograd.grad(loss, flat)
+            with torch.no_grad():
+                new = [p - LR_LSTM * g for p, g in zip(flat, grads)]
+            return {"b": new[-1], "lstm": dict(zip(names, new[:-2])), "w": new[-2]}, loss.detach()
+        return step
+
+
 class ColdStart(Case):
     """(e) Time to the first result of (a) in a fresh process: see :func:`cold_start`."""
     id, name, title = "e", "cold_start", "time to the first result of (a) in a fresh process"
@@ -724,7 +865,8 @@ class ColdStart(Case):
 
 COLD_START = ColdStart()
 CASES: list[Case] = [MnistStep("a", 128), MnistStep("a", 1024), TinyGrad(), Hessian100(), MoonsStep(),
-                     PerExampleGrads(), EagerMnistEpoch(), Attention(), SolveSlogdet(), SortCumsum(), COLD_START]
+                     PerExampleGrads(), EagerMnistEpoch(), Attention(), SolveSlogdet(), SortCumsum(), LstmStep(),
+                     COLD_START]
 
 
 def select_cases(spec: str | None) -> list[Case]:

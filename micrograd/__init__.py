@@ -25,14 +25,14 @@ from .tensor import tensor  # noqa: E402  (the function: it shadows the module's
 from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
 from . import data, lax, nn, optim  # noqa: E402
 from .saving import CheckpointError, load, save  # noqa: E402
-from .nn import (BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Identity, L1Loss,  # noqa: E402
-                 Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .nn import (GRU, LSTM, RNN, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa: E402
+                 Identity, L1Loss, Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
            "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "custom_jvp", "custom_vjp", "checkpoint", "remat", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "NotDifferentiableError", "LeakedTracerError", "CompileError",
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "lax", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
+           "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "RNN", "LSTM", "GRU", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm",
            "save", "load", "CheckpointError"]

@@ -26,7 +26,7 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     assert [c.name for c in run.CASES] == ["mnist_mlp_step_b128", "mnist_mlp_step_b1024", "tiny_grad",
                                            "hessian_100", "moons_mlp_step", "per_example_grads",
                                            "eager_mnist_epoch", "einsum_attention", "solve_slogdet_64",
-                                           "sort_cumsum", "cold_start"]
+                                           "sort_cumsum", "lstm_step", "cold_start"]
 
 
 def test_cold_start_script_runs():

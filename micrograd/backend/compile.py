@@ -14,6 +14,7 @@ an entry that fails to load is removed and compiled again, with a warning.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import os
 import queue
@@ -47,12 +48,20 @@ class CompileError(RuntimeError):
     """Numba could not compile a kernel (raised by ``jit(..., strict=True)``)."""
 
 
+@functools.lru_cache(maxsize=None)
 def _versions() -> str:
+    """What a cached kernel depends on besides its source: the versions, and the functions of
+    vectormath.py that kernels import (a change there must not load stale machine code)."""
+    import hashlib
+
     import numba
     import numpy
 
     from .. import __version__
-    return f"micrograd {__version__} numba {numba.__version__} numpy {numpy.__version__}"
+    from . import vectormath
+    with open(vectormath.__file__, "rb") as f:
+        helpers = hashlib.sha256(f.read()).hexdigest()[:12]
+    return f"micrograd {__version__} numba {numba.__version__} numpy {numpy.__version__} vectormath {helpers}"
 
 
 def _write_atomically(path: str, text: str) -> None:

@@ -85,8 +85,23 @@ def lowerable(eqn) -> bool:
 
 
 def _contiguous(code: str, aval) -> str:
-    """Loop-carried arrays keep one Numba type across iterations: C-contiguous."""
+    """Sub-functions take C-contiguous arrays (their code relies on it: a transpose of an input
+    is then F-contiguous, which BLAS takes as it is), and loop-carried values keep one Numba
+    type across iterations."""
     return f"np.ascontiguousarray({code})" if aval.ndim else code
+
+
+def _contiguous_inputs(ins: list, fresh) -> tuple[list[str], list]:
+    """Lines making each array operand C-contiguous once, before a loop (a copy only where it is
+    not), and the operands under their new names."""
+    lines, renamed = [], []
+    for code, aval in ins:
+        if aval.ndim:
+            name = fresh("c")
+            lines.append(f"{name} = np.ascontiguousarray({code})")
+            code = name
+        renamed.append((code, aval))
+    return lines, renamed
 
 
 def statement(eqn, outs: list[str], ins: list, fresh) -> tuple[list[str], list[str]]:
@@ -107,10 +122,13 @@ def _scan(eqn, outs, ins, fresh):
     carry_out, ys = outs[:nk], outs[nk:]
     step = fresh("t")
     invars = p["body"].invars
+    const_lines, consts = _contiguous_inputs(consts, fresh)
+    x_lines, xs = _contiguous_inputs(xs, fresh)
+    lines = const_lines + x_lines
     inputs = {v: code for v, (code, _) in zip(invars[:nc], consts)}
     inputs.update({v: name for v, name in zip(invars[nc:nc + nk], carry_out)})
     inputs.update({v: f"{code}[{step}]" for v, (code, _) in zip(invars[nc + nk:], xs)})
-    lines = [f"{name} = {_contiguous(code, aval)}" for name, (code, aval) in zip(carry_out, carry)]
+    lines += [f"{name} = {_contiguous(code, aval)}" for name, (code, aval) in zip(carry_out, carry)]
     for name, v in zip(ys, p["body"].outvars[nk:]):
         lines.append(f"{name} = np.empty({(length,) + v.aval.shape!r}, np.{v.aval.dtype.name})")
     order = f"range({length} - 1, -1, -1)" if p["reverse"] else f"range({length})"
@@ -130,12 +148,13 @@ def _while(eqn, outs, ins, fresh):
     p = eqn.params
     cond, body = sub_function(p["cond"], fresh("cond")), sub_function(p["body"], fresh("body"))
     nc, nb = p["num_cond_consts"], p["num_body_consts"]
-    cond_consts, body_consts, carry = ins[:nc], ins[nc:nc + nb], ins[nc + nb:]
+    const_lines, consts = _contiguous_inputs(ins[:nc + nb], fresh)
+    cond_consts, body_consts, carry = consts[:nc], consts[nc:], ins[nc + nb:]
     cond_inputs = {v: c for v, (c, _) in zip(p["cond"].invars, cond_consts)}
     cond_inputs.update({v: name for v, name in zip(p["cond"].invars[nc:], outs)})
     body_inputs = {v: c for v, (c, _) in zip(p["body"].invars, body_consts)}
     body_inputs.update({v: name for v, name in zip(p["body"].invars[nb:], outs)})
-    lines = [f"{name} = {_contiguous(code, aval)}" for name, (code, aval) in zip(outs, carry)]
+    lines = const_lines + [f"{name} = {_contiguous(code, aval)}" for name, (code, aval) in zip(outs, carry)]
     pred = fresh("r")
     lines.append(f"while True:  # while_loop")
     lines.append(f"    {pred} = {cond.call(cond_inputs)}")
@@ -152,7 +171,8 @@ def _while(eqn, outs, ins, fresh):
 def _cond(eqn, outs, ins, fresh):
     branches = [sub_function(b, fresh("branch")) for b in eqn.params["branches"]]
     (index, _), operands = ins[0], ins[1:]
-    lines, sources = [], []
+    lines, operands = _contiguous_inputs(operands, fresh)
+    sources = []
     for k, (branch, program) in enumerate(zip(branches, eqn.params["branches"])):
         inputs = {v: code for v, (code, _) in zip(program.invars, operands)}
         keyword = "if" if k == 0 else "elif" if k < len(branches) - 1 else "else"

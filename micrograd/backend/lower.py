@@ -14,11 +14,13 @@ import numpy as np
 from ..core.ir import Const, Program, Var
 from ..core.trace import Tracer
 from ..primitives import shape as sh
-from . import control
+from . import control, vectormath
 from .fusion import REDUCTIONS, Group, Step, fuse
 from .statements import statement
 
 FASTMATH = "{'contract', 'reassoc', 'arcp'}"  # changes results by rounding only: no nnan/ninf/nsz
+# (and error_model='numpy': x / 0 is inf or nan, as in NumPy, rather than an exception, which also
+# lets loops with a division vectorize)
 
 
 @dataclass
@@ -133,7 +135,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     ``donated`` maps inputs whose buffers may be overwritten to the equations that read them: a
     loop nest may write a result into such a buffer when it is the only reader and reads it at
     the same index it writes, before writing. ``in_loop``: the function is a loop body or branch
-    called from another piece (its inputs may be any layout; its constants are named after it)."""
+    called from another piece (its constants are named after it)."""
     eqns = [e for s in steps for e in (s.group.eqns if s.group else [s.eqn])]
     produced = {v for e in eqns for v in e.outs}
     const_prefix = f"{name}_c" if in_loop else "c"
@@ -160,7 +162,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     for a in args:
         storage[a] = f"a{len(params)}"
         params.append(storage[a])
-        if a in order and not in_loop:
+        if a in order:  # (a loop body's inputs are made C-contiguous before its loop: see control.py)
             layout[a] = "C"
 
     lines, counter, parallel, functions = [], [0], False, []
@@ -253,10 +255,15 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     outputs = sorted((v for e in eqns for v in e.outs if v in returned), key=lambda v: returned[v])
     body = "\n".join("    " + line for line in lines)
     definition = "\n".join([*functions, *constants, "",
-                             f"@njit(cache=CACHE, fastmath={FASTMATH}, nogil=True{', parallel=True' if parallel else ''})",
+                             f"@njit(cache=CACHE, fastmath={FASTMATH}, error_model='numpy', nogil=True"
+                             f"{', parallel=True' if parallel else ''})",
                              f"def {name}({', '.join(params)}):", body,
                              f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
-    source = "\n".join(["import numpy as np", "from numba import njit, prange", "", definition])
+    used = sorted(f for f in vectormath.FUNCTIONS.values() if f + "(" in definition)
+    imports = ["import numpy as np", "from numba import njit, prange"]
+    if used:
+        imports.append(f"from micrograd.backend.vectormath import {', '.join(used)}")
+    source = "\n".join(imports + ["", definition])
     return Kernel(name, source, steps, args, outputs, definition)
 
 

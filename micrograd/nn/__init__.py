@@ -10,8 +10,9 @@ from .layers import BatchNorm1d, Dropout, Identity, Linear, LogSoftmax, ReLU, Se
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, binary_cross_entropy,
                      binary_cross_entropy_with_logits, cross_entropy, l1_loss, l2_penalty, mse_loss, nll_loss)
 from .module import Module, copy_buffers
+from .recurrent import GRU, LSTM, RNN
 
 __all__ = ["Module", "copy_buffers", "functional", "init", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid",
-           "Tanh", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "MSELoss", "L1Loss", "CrossEntropyLoss",
+           "Tanh", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "RNN", "LSTM", "GRU", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "mse_loss", "l1_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty"]

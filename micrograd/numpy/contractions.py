@@ -43,6 +43,9 @@ def matmul(x: ArrayLike, y: ArrayLike) -> ArrayLike:
         batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     except ValueError:
         raise ShapeError(with_location(f"matmul: batch dimensions of {x.shape} and {y.shape} do not broadcast")) from None
+    if x2.ndim > 2 and y2.ndim == 2:  # a stack against one matrix: one product of all the rows, not one per matrix
+        rows = P.matmul(reshape(x2, (math.prod(x2.shape[:-1]), x2.shape[-1])), y2)
+        return reshape(rows, x.shape[:-1] + (y.shape[-1:] if y.ndim > 1 else ()))
     out = P.matmul(broadcast_to(x2, batch + x2.shape[-2:]), broadcast_to(y2, batch + y2.shape[-2:]))
     shape = batch + (x.shape[-2:-1] if x.ndim > 1 else ()) + (y.shape[-1:] if y.ndim > 1 else ())
     return reshape(out, shape)

@@ -91,14 +91,20 @@ pow = elementwise("pow", np.power,  # noqa: A001
 pow_scalar = elementwise("pow_scalar", lambda x, p: np.power(x, np.asarray(p, x.dtype)),
                          lambda t, out, x, p: None if p == 0 else t * (p * (x if p == 2 else pow_scalar(x, p=p - 1))),
                          lower=lambda dt, x, p: _pow_scalar_code(dt, x, p))
-exp = elementwise("exp", np.exp, lambda t, out, x: t * out, lower="np.exp({0})")
+def _vector_math(name: str):
+    """Scalar code for a function that float32 loops compute with backend/vectormath.py's
+    vectorizable version (float64 ones with the C library's)."""
+    return lambda dt, x: f"{name}_f32({x})" if dt == "np.float32" else f"np.{name}({x})"
+
+
+exp = elementwise("exp", np.exp, lambda t, out, x: t * out, lower=_vector_math("exp"))
 log = elementwise("log", np.log, lambda t, out, x: t / x, lower="np.log({0})")
 log1p = elementwise("log1p", np.log1p, lambda t, out, x: t / (x + 1), lower="np.log1p({0})")
 expm1 = elementwise("expm1", np.expm1, lambda t, out, x: t * (out + 1), lower="np.expm1({0})")
 sqrt = elementwise("sqrt", np.sqrt, lambda t, out, x: t / (out * 2), lower="np.sqrt({0})")
 sin = elementwise("sin", np.sin, lambda t, out, x: t * cos(x), lower="np.sin({0})")
 cos = elementwise("cos", np.cos, lambda t, out, x: -(t * sin(x)), lower="np.cos({0})")
-tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out), lower="np.tanh({0})")
+tanh = elementwise("tanh", np.tanh, lambda t, out, x: t * (1 - out * out), lower=_vector_math("tanh"))
 # Inverse and hyperbolic functions are primitives: written with exp, log and sqrt they lose
 # digits (asinh(x) = log(x + sqrt(x*x + 1)) for small or negative x, acos near 1) or
 # overflow early (cosh(710) is finite, exp(710) is not).
@@ -145,8 +151,15 @@ def _logistic(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-logistic = elementwise("logistic", _logistic, lambda t, out, x: t * (out * (1 - out)),
-                       lower="(np.exp(min({0}, {dt}(0))) / ({dt}(1) + np.exp(-np.abs({0}))))")
+def _logistic_code(dt: str, x: str) -> str:
+    """With e = exp(-|x|), 1 / (1 + e) for x >= 0 and e / (1 + e) below (never overflows)."""
+    if dt == "np.float32":
+        return f"logistic_f32({x})"
+    e = f"np.exp(-np.abs({x}))"
+    return f"(({dt}(1) if {x} >= {dt}(0) else {e}) / ({dt}(1) + {e}))"
+
+
+logistic = elementwise("logistic", _logistic, lambda t, out, x: t * (out * (1 - out)), lower=_logistic_code)
 abs = elementwise("abs", np.abs, lambda t, out, x: t * sign(x), lower="np.abs({0})")  # noqa: A001
 sign = elementwise("sign", np.sign, None, lower="np.sign({0})")
 maximum = elementwise("maximum", np.maximum, lambda t, out, x, y: t * _ties(x, y), lambda t, out, x, y: t * _ties(y, x), lower="np.maximum({0}, {1})")
