@@ -121,3 +121,19 @@ def test_solves_and_log_determinant_share_one_lu_factorization():
     assert (float(sign), float(logabsdet)) == (0.0, -np.inf) and not np.signbit(sign)
     sign, logabsdet = mg.jit(np.linalg.slogdet)(np.array([[0.0, 1.0], [1.0, 0.0]]))  # one row swap
     assert (float(sign), float(logabsdet)) == (-1.0, 0.0)
+
+
+def test_scatters_into_disjoint_slices_become_one_concatenation():
+    from micrograd.backend.optimize import optimize
+
+    f = lambda x: np.sum(np.sin(x[..., :3]) * x[..., 3:6] ** 2) + np.sum(np.cos(x[..., 7:]))  # noqa: E731
+    program = optimize(mg.make_ir(mg.grad(f))(np.ones((2, 10))))
+    names = [e.prim.name for e in program.eqns]
+    assert "scatter_add" not in names and names.count("concatenate") == 1
+    x = np.random.default_rng(0).normal(size=(2, 10))
+    np.testing.assert_allclose(mg.eval_program(program, [x])[0], mg.grad(f)(x), rtol=1e-15)
+    # overlapping slices keep their scatters (they add up where they overlap)
+    g = lambda x: np.sum(np.sin(x[:4]) * x[2:6])  # noqa: E731
+    program = optimize(mg.make_ir(mg.grad(g))(np.ones(6)))
+    assert [e.prim.name for e in program.eqns].count("scatter_add") == 2
+    np.testing.assert_allclose(mg.eval_program(program, [x[0, :6]])[0], mg.grad(g)(x[0, :6]), rtol=1e-15)

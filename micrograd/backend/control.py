@@ -57,6 +57,12 @@ def sub_programs(eqn) -> list[Program]:
     return list(eqn.params["branches"])
 
 
+def multiplies_matrices(eqn) -> bool:
+    """Whether a loop or branch multiplies matrices (in its sub-programs, at any depth)."""
+    return any(e.prim.name == "matmul" or (is_control(e) and multiplies_matrices(e))
+               for p in sub_programs(eqn) for e in p.eqns)
+
+
 _COMPILED: dict[int, tuple] = {}  # id(program) -> (program, SubFunction or None): programs are traced once
 
 

@@ -32,6 +32,7 @@ class Kernel:
     args: list  # atoms passed by the glue, in parameter order
     outputs: list  # Vars returned, in order
     definition: str = ""  # the source without the imports (a loop body inside another piece)
+    blas_in_loops: bool = False  # its loops multiply matrices: run it with one BLAS thread (blas.py)
 
     @property
     def eqns(self) -> list:
@@ -264,7 +265,9 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
     if used:
         imports.append(f"from micrograd.backend.vectormath import {', '.join(used)}")
     source = "\n".join(imports + ["", definition])
-    return Kernel(name, source, steps, args, outputs, definition)
+    blas_in_loops = any(s.eqn is not None and control.is_control(s.eqn) and control.multiplies_matrices(s.eqn)
+                        for s in steps)
+    return Kernel(name, source, steps, args, outputs, definition, blas_in_loops)
 
 
 @dataclass

@@ -243,6 +243,98 @@ def _is_identity(atom) -> bool:
 _ELEMENTWISE = {p for p in vars(ew).values() if getattr(p, "lower", None) is not None and p not in (ew.cast, ew.stop_gradient)}
 
 
+# --- sums of scatters into disjoint slices --------------------------------------------------------
+# The backward pass of taking slices (np.split, an LSTM's four gates) adds one scatter of each
+# slice's cotangent into zeros: k arrays of zeros, k copies and k - 1 additions where one
+# concatenation of the cotangents (and zeros for what no slice covers) does.
+
+def _slice_along(eqn):
+    """(axis, start, stop) of a scatter_add into one contiguous slice of one axis, else None."""
+    if eqn.prim is not ix.scatter_add or eqn.params["index"].num_arrays:
+        return None
+    shape, items = eqn.params["shape"], eqn.params["index"].items
+    if Ellipsis in items:
+        k = items.index(Ellipsis)
+        items = items[:k] + (("slice", None, None, None),) * (len(shape) - len(items) + 1) + items[k + 1:]
+    if len(items) > len(shape) or any(not isinstance(i, tuple) for i in items):
+        return None
+    items = tuple(items) + (("slice", None, None, None),) * (len(shape) - len(items))
+    partial = [(a, slice(*i[1:]).indices(shape[a])) for a, i in enumerate(items) if slice(*i[1:]).indices(shape[a]) != (0, shape[a], 1)]
+    if len(partial) != 1 or partial[0][1][2] != 1:
+        return None
+    axis, (start, stop, _) = partial[0]
+    return (axis, start, stop) if start < stop else None
+
+
+def merge_slice_scatters(program: Program) -> Program:
+    """``scatter(a into x[..., 0:k]) + scatter(b into x[..., k:n])`` as one concatenation."""
+    producers = {e.out: e for e in program.eqns if not e.prim.multiple_results}
+    uses: dict = {}
+    for e in program.eqns:
+        for a in e.inputs:
+            uses[a] = uses.get(a, 0) + 1
+    for a in program.outvars:
+        uses[a] = uses.get(a, 0) + 2
+    inner = {a for e in program.eqns if e.prim is ew.add for a in e.inputs
+             if isinstance(a, Var) and uses.get(a) == 1 and a in producers and producers[a].prim is ew.add}
+
+    def terms(atom) -> list:
+        eqn = producers.get(atom) if isinstance(atom, Var) else None
+        if eqn is not None and eqn.prim is ew.add and (atom in inner or uses.get(atom) is None):
+            return terms(eqn.inputs[0]) + terms(eqn.inputs[1])
+        return [atom]
+
+    def visit(eqn):
+        if eqn.prim is not ew.add or eqn.out in inner:
+            return None
+        parts = terms(eqn.inputs[0]) + terms(eqn.inputs[1])
+        scatters, rest = {}, []
+        for atom in parts:
+            e = producers.get(atom) if isinstance(atom, Var) else None
+            where = _slice_along(e) if e is not None and uses.get(atom) == 1 else None
+            if where is not None and e.out.aval == eqn.out.aval:
+                scatters.setdefault(where[0], []).append((where[1], where[2], e))
+            else:
+                rest.append(atom)
+        axis, found = max(scatters.items(), key=lambda kv: len(kv[1]), default=(None, []))
+        found.sort(key=lambda t: t[0])
+        if len(found) < 2 or any(a[1] > b[0] for a, b in zip(found, found[1:])):
+            return None
+        for other_axis, others in scatters.items():
+            if other_axis != axis:
+                rest += [e.out for _, _, e in others]
+        shape, dtype = eqn.out.aval.shape, eqn.out.aval.dtype
+        new, pieces, at = [], [], 0
+
+        def zeros(n):
+            block = shape[:axis] + (n,) + shape[axis + 1:]
+            return Const(np.zeros(block, dtype), Aval(block, dtype))
+
+        for start, stop, e in found:
+            if start > at:
+                pieces.append(zeros(start - at))
+            update = e.inputs[0]
+            block = shape[:axis] + (stop - start,) + shape[axis + 1:]
+            if update.aval.shape != block:  # the update broadcast into its slice
+                var = Var(Aval(block, dtype))
+                new.append(Eqn(sh.broadcast_to, (update,), var, {"shape": block}, e.source))
+                update = var
+            pieces.append(update)
+            at = stop
+        if at < shape[axis]:
+            pieces.append(zeros(shape[axis] - at))
+        total = Var(eqn.out.aval)
+        new.append(Eqn(sh.concatenate, tuple(pieces), total, {"axis": axis}, eqn.source))
+        for atom in rest:
+            out = Var(eqn.out.aval)
+            new.append(Eqn(ew.add, (total, atom), out, {}, eqn.source))
+            total = out
+        new[-1] = Eqn(new[-1].prim, new[-1].inputs, eqn.out, new[-1].params, new[-1].source)
+        return new
+
+    return _rewrite(program, visit)
+
+
 # --- one LU factorization per matrix -----------------------------------------------------------
 # A differentiated program solves with a matrix and with its transpose (the backward pass of
 # ``solve``) and takes its log-determinant: each of those would factor the matrix again. Past
@@ -401,4 +493,5 @@ def optimize(program: Program, keep_inputs: bool = False) -> Program:
     program = common_subexpression_elimination(program)
     program = algebraic_simplification(program)
     program = share_lu_factorizations(program)
+    program = merge_slice_scatters(program)
     return dead_code_elimination(program)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..backend.blas import one_blas_thread
 from ..backend.compile import COMPILER, CompileError, cache_dir, compile_kernel
 from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
@@ -117,7 +118,7 @@ class CompiledProgram:
     def _compile_now(self, i: int, kernel: Kernel, args) -> Callable:
         try:
             entry, self.dispatchers[i] = compile_kernel(kernel, args, self.cache)
-            return entry
+            return one_blas_thread(entry) if kernel.blas_in_loops else entry
         except Exception as e:
             raise CompileError(self._describe(kernel, e)) from e
 
@@ -125,7 +126,8 @@ class CompiledProgram:
         """Called by the compile thread. A failure is reported in the caller's thread, by the
         next call of the kernel (a warning from the compile thread would surface anywhere)."""
         if error is None:
-            self.kernels[i], self.dispatchers[i] = compiled
+            entry, self.dispatchers[i] = compiled
+            self.kernels[i] = one_blas_thread(entry) if kernel.blas_in_loops else entry
             return
         numpy_version = self.numpy_kernels[i]
         message = self._describe(kernel, error) + " Running them with NumPy instead (jit(..., strict=True) raises instead)."
