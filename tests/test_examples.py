@@ -4,6 +4,7 @@ import os
 import runpy
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -76,3 +77,32 @@ def test_higher_order_example(tmp_path, capsys):
     assert abs(h - closed).max() < 1e-12
     assert len(module["per_example_gradient_norms"]()) == 6
     assert "Hessian" in capsys.readouterr().out
+
+
+def test_sequence_lstm_example_remembers(capsys, tmp_path):
+    module = run_example("sequence_lstm.py", [])
+    plot = tmp_path / "lstm.png"
+    mse = module["main"](["--steps", "300", "--lr", "0.05", "--length", "10", "--hidden", "16", "--plot", str(plot)])
+    assert mse < 0.05  # predicting the mean scores 1/6: the LSTM remembers the marked values
+    assert "held-out MSE" in capsys.readouterr().out
+    assert plot.stat().st_size > 1000 if HAS_MATPLOTLIB else not plot.exists()
+
+
+def test_ode_example_fits_through_the_integrator(capsys):
+    module = run_example("ode.py", [])
+    fitted = module["main"](["--steps", "40", "--plot", ""])
+    losses = [float(line.split("loss ")[1].split()[0]) for line in capsys.readouterr().out.splitlines()
+              if line.startswith("step")]
+    assert losses[-1] < losses[0] / 5
+    assert abs(fitted[1] - 0.4) < abs(0.6 - 0.4)  # b moved from its first guess towards the truth
+
+
+def test_implicit_example_differentiates_the_solver(capsys):
+    module = run_example("implicit.py", [])
+    theta = module["main"](["--steps", "150"])
+    out = capsys.readouterr().out
+    assert "reverse mode through the while_loop itself: reverse-mode differentiation" in out
+    agreement = out.split("closed form to ")[1].split()[0]
+    assert float(agreement) < 1e-12
+    x = module["solve"](theta)
+    np.testing.assert_allclose(x, [0.5, 0.25, -0.5], atol=2e-3)
