@@ -6,6 +6,10 @@ array([0.    , 0.6397])
 """
 __version__ = "0.1.0"
 
+from .backend.memory import keep_freed_memory as _keep_freed_memory  # noqa: E402
+
+_keep_freed_memory()  # (see backend/memory.py: training steps reuse their memory instead of faulting it in again)
+
 from . import numpy, primitives, random, testing, tree, viz  # noqa: E402
 from .testing import check_grads  # noqa: E402
 from .config import config, debug_nans  # noqa: E402  (mg.config is the settings object)
@@ -25,14 +29,17 @@ from .tensor import tensor  # noqa: E402  (the function: it shadows the module's
 from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
 from . import data, lax, nn, optim  # noqa: E402
 from .saving import CheckpointError, load, save  # noqa: E402
-from .nn import (GRU, LSTM, RNN, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa: E402
-                 Identity, L1Loss, Linear, LogSoftmax, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .nn import (GRU, LSTM, RNN, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss,  # noqa: E402
+                 BCEWithLogitsLoss, Conv1d, Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Dropout2d, Flatten,
+                 Identity, L1Loss, Linear, LogSoftmax, MaxPool2d, Module, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid,
+                 Softmax, Tanh)
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # noqa: E402
 
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
            "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "custom_jvp", "custom_vjp", "checkpoint", "remat", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "NotDifferentiableError", "LeakedTracerError", "CompileError",
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
            "random", "nn", "optim", "data", "viz", "lax", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "RNN", "LSTM", "GRU", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
+           "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "RNN", "LSTM", "GRU", "Flatten", "Conv1d", "Conv2d",
+           "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm",
            "save", "load", "CheckpointError"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 

@@ -434,6 +434,41 @@ for axis in (0, 1):
          lambda x, axis=axis: np.sin(np.cumsum(x, axis=axis)), normal(3, 4))
 
 
+# windows (im2col) and unwindows (col2im): the gather and scatter convolutions are made of ---------------
+def _windows_reference(x, window, strides, dilation, padding, pad_value=0.0):
+    """(N, *out, *window, C) straight from the definition, one window element at a time."""
+    x = np.pad(x, ((0, 0), (0, 0)) + tuple(padding), constant_values=pad_value)
+    out = [(n - (k - 1) * d - 1) // s + 1 for n, k, d, s in zip(x.shape[2:], window, dilation, strides)]
+    cols = np.empty((x.shape[0], *out, *window, x.shape[1]))
+    for o in np.ndindex(*out):
+        for k in np.ndindex(*window):
+            at = tuple(oi * s + ki * d for oi, ki, s, d in zip(o, k, strides, dilation))
+            cols[(slice(None),) + o + k] = x[(slice(None), slice(None)) + at]
+    return cols
+
+
+_WINDOWS = dict(window=(2, 2), strides=(2, 1), dilation=(1, 2), padding=((1, 0), (0, 1)))
+case("windows", lambda x: mnp.sin(mg.primitives.windows(x, pad_value=0.0, **_WINDOWS)),
+     lambda x: np.sin(_windows_reference(x, **_WINDOWS)), normal(2, 2, 3, 3))
+case("windows_1d", lambda x: mg.primitives.windows(x, window=(3,), strides=(1,), dilation=(1,), padding=((1, 1),),
+                                                   pad_value=0.0) ** 2,
+     lambda x: _windows_reference(x, (3,), (1,), (1,), ((1, 1),)) ** 2, normal(1, 2, 4))
+
+
+def _unwindows_reference(cols):
+    """The transpose of ``_windows_reference``: each window element added back where it came from."""
+    x = np.zeros((2, 2, 3, 3))
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = 1.0
+        x[i] = np.sum(_windows_reference(e, **_WINDOWS) * cols)
+    return x
+
+
+case("unwindows", lambda c: mnp.sin(mg.primitives.unwindows(c, shape=(2, 2, 3, 3), **_WINDOWS)),
+     lambda c: np.sin(_unwindows_reference(c)), normal(2, 2, 2, 2, 2, 2))
+
+
 # linear algebra ------------------------------------------------------------------------------------------
 def spd(x):
     """A symmetric positive-definite matrix from any square x (the derivative sees both triangles)."""

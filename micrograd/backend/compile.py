@@ -18,7 +18,6 @@ import functools
 import importlib.util
 import os
 import queue
-import shutil
 import sys
 import tempfile
 import threading

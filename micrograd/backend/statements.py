@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..primitives import indexing, linalg, reductions, shape
+from ..primitives import convolution, indexing, linalg, reductions, shape
 from ..primitives.indexing import Index
 
 
@@ -157,11 +157,58 @@ def _arg_extremum(fn: str):
     return rule
 
 
+def _window_loops(indent: int, out_shape, window, strides, dilation, padding, spatial, body):
+    """Loops over (n, *out, *window) with ``p{i}``, the padded-free source position on axis i, and
+    ``inside`` telling whether it falls inside the array; ``body(index)`` gives the innermost lines."""
+    d = len(window)
+    lines, pad = [], "    " * indent
+    names = ["n"] + [f"o{i}" for i in range(d)] + [f"k{i}" for i in range(d)]
+    sizes = [out_shape[0]] + list(out_shape[1:1 + d]) + list(window)
+    for depth, (name, size) in enumerate(zip(names, sizes)):
+        lines.append(f"{pad}{'    ' * depth}for {name} in range({size}):")
+    inner = pad + "    " * len(names)
+    for i in range(d):
+        lines.append(f"{inner}p{i} = o{i} * {strides[i]} + k{i} * {dilation[i]} - {padding[i][0]}")
+    inside = " and ".join(f"0 <= p{i} < {spatial[i]}" for i in range(d))
+    lines += body(inner, ", ".join(names), ", ".join(f"p{i}" for i in range(d)), inside)
+    return lines
+
+
+def _windows(out, out_aval, ins, contiguous, window, strides, dilation, padding, pad_value):
+    """im2col: the input channels-last first (one copy), then a run of channels per window place."""
+    (x, xa), = ins
+    d = len(window)
+    dtype = f"np.{out_aval.dtype.name}"
+    fill = "-np.inf" if pad_value == -np.inf else ("np.inf" if pad_value == np.inf else repr(float(pad_value)))
+
+    def body(pad, index, source, inside):
+        return [f"{pad}if {inside}:", f"{pad}    {out}[{index}, :] = {out}_x[n, {source}, :]",
+                f"{pad}else:", f"{pad}    {out}[{index}, :] = {dtype}({fill})"]
+
+    return ([f"{out}_x = np.ascontiguousarray(np.transpose({x}, {(0,) + tuple(range(2, d + 2)) + (1,)}))",
+             f"{out} = np.empty({out_aval.shape!r}, {dtype})"]
+            + _window_loops(0, out_aval.shape, window, strides, dilation, padding, xa.shape[2:], body))
+
+
+def _unwindows(out, out_aval, ins, contiguous, shape, window, strides, dilation, padding):
+    """col2im: each window place's run of channels added into a channels-last array, which is
+    then transposed back (one copy)."""
+    (cols, ca), = ins
+    d = len(window)
+
+    def body(pad, index, source, inside):
+        return [f"{pad}if {inside}:", f"{pad}    {out}_r[n, {source}, :] += {cols}[{index}, :]"]
+
+    return ([f"{out}_r = np.zeros({(shape[0],) + tuple(shape[2:]) + (shape[1],)!r}, np.{out_aval.dtype.name})"]
+            + _window_loops(0, ca.shape, window, strides, dilation, padding, shape[2:], body)
+            + [f"{out} = np.ascontiguousarray(np.transpose({out}_r, {(0, d + 1) + tuple(range(1, d + 1))}))"])
+
+
 STATEMENTS: dict = {
     shape.reshape: _reshape, shape.broadcast_to: _broadcast_to, shape.transpose: _transpose,
     shape.concatenate: _concatenate, linalg.matmul: _matmul, indexing.gather: _gather,
     indexing.scatter_add: _scatter_add, reductions.argmax: _arg_extremum("argmax"),
-    reductions.argmin: _arg_extremum("argmin"),
+    reductions.argmin: _arg_extremum("argmin"), convolution.windows: _windows, convolution.unwindows: _unwindows,
 }
 
 

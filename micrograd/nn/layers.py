@@ -29,7 +29,7 @@ def parameter(array: np.ndarray) -> Tensor:
     return Tensor(array, requires_grad=True)
 
 __all__ = ["Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
-           "BatchNorm1d"]
+           "BatchNorm1d", "Flatten"]
 
 
 def _positive_int(value: Any, what: str, layer: str) -> int:
@@ -239,17 +239,20 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         if not 0.0 <= float(p) < 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1), got {p!r}")
         self.p = float(p)
+
+    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return shape
 
     def __call__(self, x: Any, *, key: Any = None) -> Any:
         if not self.training or self.p == 0.0:
             return x
         if key is None:
-            raise ValueError("Dropout in training mode needs a random key: call model(x, key=key) with "
+            raise ValueError(f"{type(self).__name__} in training mode needs a random key: call model(x, key=key) with "
                              "key = mg.random.key(seed) (split it for each step), or use model.eval() to predict")
         x = mnp.asarray(x)
-        keep = random.bernoulli(key, 1.0 - self.p, x.shape)
+        keep = random.bernoulli(key, 1.0 - self.p, self._mask_shape(x.shape))
         return mnp.where(keep, x / (1.0 - self.p), 0.0)
 
 
@@ -323,3 +326,35 @@ class BatchNorm1d(Module):
     def __repr__(self) -> str:
         return (f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.weight is not None}{'' if self.training else ', training=False'})")
+
+
+def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
+    """``x`` with the axes from ``start_dim`` to ``end_dim`` (included) merged into one.
+
+    >>> import numpy as np
+    >>> flatten(np.zeros((2, 3, 4, 5))).shape
+    (2, 60)
+    """
+    x = mnp.asarray(x)
+    start, end = start_dim % max(x.ndim, 1), end_dim % max(x.ndim, 1)
+    if start > end:
+        raise ValueError(with_location(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}"))
+    return mnp.reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+class Flatten(Module):
+    """Merges axes ``start_dim`` (1) to ``end_dim`` (-1): images to feature vectors.
+
+    >>> import numpy as np, micrograd as mg
+    >>> mg.Flatten()(np.zeros((2, 8, 7, 7))).shape
+    (2, 392)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def __call__(self, x: Any, *, key: Any = None) -> Any:
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def __repr__(self) -> str:
+        return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"

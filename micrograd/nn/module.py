@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 
 from ..core import tree
 from ..core.ir import aval_of

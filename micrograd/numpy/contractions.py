@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import string
-from typing import Sequence
 
 import numpy as np
 

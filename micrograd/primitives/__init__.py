@@ -6,11 +6,13 @@ arrays they run their NumPy ``impl`` without the promotion and checks of
 tracing, the shape rules check them): write programs with ``micrograd.numpy`` or plain NumPy.
 """
 from ..core.primitive import PRIMITIVES, Primitive
-from . import elementwise, indexing, linalg, reductions, shape
+from . import elementwise, indexing, linalg, reductions, shape  # (this order: shape needs the others)
+from . import convolution
 from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, cast, cbrt, ceil, copysign,
                           cos, cosh, div, eq, exp, expm1, floor, floor_divide, fmod, ge, gt, hypot, le, log, log1p,
                           logistic, lt, maximum, minimum, mul, ne, neg, pow, pow_scalar, remainder, rint, select,
                           sign, sin, sinh, sqrt, stop_gradient, sub, tanh, trunc)
+from .convolution import unwindows, windows
 from .indexing import Index, gather, scatter_add
 from .linalg import cholesky, eigh, matmul, qr, slogdet, solve, svd
 from .reductions import argmax, argmin, argsort, cumsum, reduce_max, reduce_min, reduce_sum

@@ -125,7 +125,6 @@ def _custom_jvp_vjp(cts, outs, *args, fun, jvp, num_consts):
 def _custom_jvp_batch(args, dims, fun, jvp, num_consts):
     size = sh.batch_size(args, dims)
     bfun, _ = batch_program(fun, [True] * len(args), size, "vmap of a custom_jvp function", force=[True] * len(fun.outvars))
-    n = len(args) - num_consts
 
     def batched_rule(primals, tangents):
         return vmap(lambda p, t: jvp(list(p), list(t)))(list(primals), list(tangents))

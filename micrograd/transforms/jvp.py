@@ -15,7 +15,7 @@ from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import is_float
 from ..core.ir import Const, Program, Var, aval_of
-from ..core.trace import Tracer, bind, concrete, eval_program, trace_to_program
+from ..core.trace import bind, concrete, eval_program, trace_to_program
 from .grad import _materialize, _zeros, add_any
 
 

@@ -95,7 +95,6 @@ def _vjp_program(program: Program, name: str = "vjp") -> Program:
 
 def _residual_programs(program: Program, saved: Sequence[bool], name: str = "vjp") -> tuple[Program, Program, int]:
     avals = program.in_avals
-    n = len(avals)
     layout: list = []  # per residual: a Var of ``program``, or (an equation, the index in its residuals)
 
     def forward(*flat):

@@ -14,7 +14,7 @@ import numpy as np
 from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.ir import Aval, Const, Program, Var, aval_of
-from ..core.trace import Tracer, bind, concrete, trace_to_program
+from ..core.trace import bind, concrete, trace_to_program
 from ..primitives.shape import broadcast_to, move_axis
 from .grad import _materialize
 
