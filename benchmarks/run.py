@@ -203,6 +203,11 @@ class Case:
     title: str
     unit: str | None = None  # fixed time unit ("us", "ms", "s"); None: chosen per value
     tol = F64_TOL
+    targets: dict[str, float] = {}  # implementation -> the most micrograd jit's time may be, as a multiple of its
+
+    def summary(self, data: SimpleNamespace, times: dict[str, list[float]]) -> list[str]:
+        """Lines printed below the case's table."""
+        return []
 
     def setup(self) -> SimpleNamespace:
         raise NotImplementedError
@@ -858,6 +863,259 @@ class LstmStep(Case):
         return step
 
 
+CNN_BATCH, CNN_LR, CNN_ADAM_COUNT = 64, 1e-3, 10
+CNN_SHAPES = {"conv1.weight": (32, 1, 3, 3), "conv1.bias": (32,), "conv2.weight": (64, 32, 3, 3), "conv2.bias": (64,),
+              "fc1.weight": (128, 64 * 7 * 7), "fc1.bias": (128,), "fc2.weight": (10, 128), "fc2.bias": (10,)}
+
+
+def cnn_model(params) -> mg.Sequential:
+    """examples/mnist_cnn.py's model holding ``params`` (PyTorch's names and layouts)."""
+    k = mg.random.split(mg.random.key(0), 4)
+    model = mg.Sequential([mg.Conv2d(1, 32, 3, padding=1, key=k[0]), mg.ReLU(), mg.MaxPool2d(2),
+                           mg.Conv2d(32, 64, 3, padding=1, key=k[1]), mg.ReLU(), mg.MaxPool2d(2), mg.Flatten(),
+                           mg.Linear(64 * 7 * 7, 128, key=k[2]), mg.ReLU(), mg.Linear(128, 10, key=k[3])])
+    layers = {"conv1": 0, "conv2": 3, "fc1": 7, "fc2": 9}
+    for name, value in params.items():
+        layer, kind = name.split(".")
+        value = value.T if layer.startswith("fc") and kind == "weight" else value  # Linear keeps (in, out)
+        setattr(model[layers[layer]], kind, np.ascontiguousarray(value))
+    return model
+
+
+def cnn_params(model: mg.Sequential) -> dict:
+    """The inverse of :func:`cnn_model`."""
+    layers = {"conv1": model[0], "conv2": model[3], "fc1": model[7], "fc2": model[9]}
+    return {name: (np.asarray(getattr(layers[name.split(".")[0]], name.split(".")[1])).T
+                   if name.startswith("fc") and name.endswith("weight")
+                   else np.asarray(getattr(layers[name.split(".")[0]], name.split(".")[1])))
+            for name in CNN_SHAPES}
+
+
+def _cnn_numpy_conv(x, w, b):
+    """3x3 convolution, padding 1, NCHW: the windows as rows, one product."""
+    n, c, h, wd = x.shape
+    cols = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), axis=(2, 3))
+    cols = cols.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9)  # (N H W, C 3 3)
+    y = cols @ w.reshape(len(w), -1).T + b
+    return y.reshape(n, h, wd, -1).transpose(0, 3, 1, 2), cols
+
+
+def _cnn_numpy_conv_backward(dy, cols, w, x_shape):
+    n, c, h, wd = x_shape
+    dy_rows = dy.transpose(0, 2, 3, 1).reshape(n * h * wd, -1)
+    dw = (dy_rows.T @ cols).reshape(w.shape)
+    dcols = (dy_rows @ w.reshape(len(w), -1)).reshape(n, h, wd, c, 3, 3)
+    dx = np.zeros((n, c, h + 2, wd + 2), dy.dtype)
+    for i in range(3):
+        for j in range(3):
+            dx[:, :, i:i + h, j:j + wd] += dcols[..., i, j].transpose(0, 3, 1, 2)
+    return dx[:, :, 1:-1, 1:-1], dw, dy_rows.sum(axis=0)
+
+
+def _cnn_numpy_pool(x):
+    n, c, h, w = x.shape
+    tiles = x.reshape(n, c, h // 2, 2, w // 2, 2)
+    y = tiles.max(axis=(3, 5))
+    return y, tiles == y[:, :, :, None, :, None]
+
+
+def cnn_numpy_loss_and_grads(p, x, labels):
+    """The CNN's cross-entropy and its gradients, by hand."""
+    a1, cols1 = _cnn_numpy_conv(x, p["conv1.weight"], p["conv1.bias"])
+    r1 = np.maximum(a1, 0)
+    p1, mask1 = _cnn_numpy_pool(r1)
+    a2, cols2 = _cnn_numpy_conv(p1, p["conv2.weight"], p["conv2.bias"])
+    r2 = np.maximum(a2, 0)
+    p2, mask2 = _cnn_numpy_pool(r2)
+    flat = p2.reshape(len(x), -1)
+    h = np.maximum(flat @ p["fc1.weight"].T + p["fc1.bias"], 0)
+    logits = h @ p["fc2.weight"].T + p["fc2.bias"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    loss = -log_probs[rows, labels].mean()
+    d_logits = np.exp(log_probs)
+    d_logits[rows, labels] -= 1
+    d_logits /= len(labels)
+    g = {"fc2.weight": d_logits.T @ h, "fc2.bias": d_logits.sum(axis=0)}
+    dh = (d_logits @ p["fc2.weight"]) * (h > 0)
+    g["fc1.weight"], g["fc1.bias"] = dh.T @ flat, dh.sum(axis=0)
+    dp2 = (dh @ p["fc1.weight"]).reshape(p2.shape)
+    dr2 = (mask2 * dp2[:, :, :, None, :, None]).reshape(r2.shape) * (a2 > 0)
+    dp1, g["conv2.weight"], g["conv2.bias"] = _cnn_numpy_conv_backward(dr2, cols2, p["conv2.weight"], p1.shape)
+    dr1 = (mask1 * dp1[:, :, :, None, :, None]).reshape(r1.shape) * (a1 > 0)
+    _, g["conv1.weight"], g["conv1.bias"] = _cnn_numpy_conv_backward(dr1, cols1, p["conv1.weight"], x.shape)
+    return loss, g
+
+
+def _adam_numpy(p, g, m, v, count):
+    t = count + 1
+    m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+    return p - (CNN_LR / (1 - 0.9 ** t)) * m / (np.sqrt(v) / math.sqrt(1 - 0.999 ** t) + 1e-8), m, v
+
+
+class CnnStep(Case):
+    """(m) A training step of examples/mnist_cnn.py's model: convolutions, pooling, Adam."""
+    id, name = "m", "cnn_step"
+    title = (f"one Adam step (lr {CNN_LR}, its state after {CNN_ADAM_COUNT} steps) of examples/mnist_cnn.py's CNN "
+             f"(conv 3x3 32 - pool - conv 3x3 64 - pool - 3136-128-10), cross-entropy, batch {CNN_BATCH}, float32")
+    tol = dict(rtol=1e-3, atol=1e-5)
+    targets = {JAX: 1.0, TORCH: 1.5}
+
+    def setup(self):
+        rng = np.random.default_rng(9)
+        params = {k: (rng.uniform(-1, 1, s) / math.sqrt(np.prod(s[1:]) if len(s) > 1 else 10)).astype(np.float32)
+                  for k, s in CNN_SHAPES.items()}
+        # a state some steps in, so that the update is not lr * sign(gradient), whose sign flips with rounding
+        m = {k: (rng.standard_normal(v.shape) * 1e-3).astype(np.float32) for k, v in params.items()}
+        v = {k: (rng.random(v.shape) * 1e-5 + 1e-7).astype(np.float32) for k, v in params.items()}
+        return SimpleNamespace(params=params, m=m, v=v, x=rng.random((CNN_BATCH, 1, 28, 28), dtype=np.float32),
+                               labels=rng.integers(0, 10, CNN_BATCH))
+
+    def numpy(self, d):
+        def step(params, m, v, x, labels):
+            loss, grads = cnn_numpy_loss_and_grads(params, x, labels)
+            return {k: _adam_numpy(params[k], grads[k], m[k], v[k], CNN_ADAM_COUNT)[0] for k in params}, loss
+        return functools.partial(step, d.params, d.m, d.v, d.x, d.labels)
+
+    def _micrograd_step(self, d, jit: bool):
+        optimizer, loss_function = mg.Adam(learning_rate=CNN_LR), mg.CrossEntropyLoss()
+        model = cnn_model(d.params)
+        state = {"count": np.array(CNN_ADAM_COUNT), "m": cnn_model(d.m), "v": cnn_model(d.v)}
+        train_step = mg.optim.make_train_step(lambda m, x, y: loss_function(m(x), y), optimizer, jit=jit)
+        if jit:
+            train_step(model, state, d.x, d.labels)
+            train_step.wait()
+
+        def step(model, state, x, labels):
+            new, _, loss = train_step(model, state, x, labels)
+            return cnn_params(new), loss
+        return functools.partial(step, model, state, d.x, d.labels)
+
+    def micrograd(self, d):
+        return self._micrograd_step(d, jit=False)
+
+    def micrograd_jit(self, d):
+        return self._micrograd_step(d, jit=True)
+
+    def jax(self, d, jax):
+        jnp, lax = jax.numpy, jax.lax
+
+        def conv(x, w, b):
+            y = lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            return y + b[:, None, None]
+
+        def pool(x):  # as flax.linen.max_pool
+            return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+        def loss(p, x, labels):
+            x = pool(jax.nn.relu(conv(x, p["conv1.weight"], p["conv1.bias"])))
+            x = pool(jax.nn.relu(conv(x, p["conv2.weight"], p["conv2.bias"]))).reshape(x.shape[0], -1)
+            x = jax.nn.relu(x @ p["fc1.weight"].T + p["fc1.bias"])
+            logits = x @ p["fc2.weight"].T + p["fc2.bias"]
+            return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(labels.shape[0]), labels])
+
+        @jax.jit
+        def step(p, m, v, x, labels):
+            value, g = jax.value_and_grad(loss)(p, x, labels)
+            t = CNN_ADAM_COUNT + 1
+            m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+            v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+            new = jax.tree_util.tree_map(
+                lambda p, m, v: p - (CNN_LR / (1 - 0.9 ** t)) * m / (jnp.sqrt(v) / math.sqrt(1 - 0.999 ** t) + 1e-8),
+                p, m, v)
+            return new, value
+
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.params, d.m, d.v, d.x, d.labels)))
+
+    def torch(self, d, torch):
+        nn = torch.nn
+        model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+        names = dict(zip(["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias", "9.weight", "9.bias"],
+                         CNN_SHAPES))
+        optimizer = torch.optim.Adam(model.parameters(), lr=CNN_LR)
+        with torch.no_grad():
+            for key, p in model.named_parameters():
+                p.copy_(torch.from_numpy(d.params[names[key]]))
+                optimizer.state[p] = {"step": torch.tensor(float(CNN_ADAM_COUNT)),
+                                      "exp_avg": torch.from_numpy(d.m[names[key]].copy()),
+                                      "exp_avg_sq": torch.from_numpy(d.v[names[key]].copy())}
+        x, labels = torch.from_numpy(d.x), torch.from_numpy(d.labels)
+
+        def step():  # PyTorch's own loop: the model and the optimizer's state change in place
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), labels)
+            loss.backward()
+            optimizer.step()
+            return {names[k]: p.detach().clone() for k, p in model.named_parameters()}, loss.detach()
+        return step
+
+
+CONV_N, CONV_C, CONV_SIZE = 64, 64, 32
+
+
+class Conv2dGrad(Case):
+    """(n) One convolution forward and backward, against the BLAS floor."""
+    id, name = "n", "conv2d_grad"
+    title = (f"value and gradients (input, kernel) of sum(conv2d(x, w, padding=1) * g), x {CONV_N}x{CONV_C}x{CONV_SIZE}"
+             f"x{CONV_SIZE}, w {CONV_C}x{CONV_C}x3x3, float32")
+    tol = dict(rtol=1e-3, atol=5e-2)  # the kernel's gradient sums 65,536 products of order 1
+
+    def setup(self):
+        rng = np.random.default_rng(10)
+        shape = (CONV_N, CONV_C, CONV_SIZE, CONV_SIZE)
+        return SimpleNamespace(x=rng.standard_normal(shape, dtype=np.float32),
+                               w=(rng.standard_normal((CONV_C, CONV_C, 3, 3), dtype=np.float32) / 24),
+                               g=rng.standard_normal(shape, dtype=np.float32))
+
+    def numpy(self, d):
+        def step(x, w, g):
+            y, cols = _cnn_numpy_conv(x, w, 0.0)
+            dx, dw, _ = _cnn_numpy_conv_backward(g, cols, w, x.shape)
+            return np.sum(y * g), (dx, dw)
+        return functools.partial(step, d.x, d.w, d.g)
+
+    def micrograd(self, d):
+        value_and_grad = mg.value_and_grad(lambda x, w, g: mnp.sum(mg.nn.functional.conv2d(x, w, padding=1) * g),
+                                           argnums=(0, 1))
+        return functools.partial(value_and_grad, d.x, d.w, d.g)
+
+    def jax(self, d, jax):
+        def loss(x, w, g):
+            y = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            return jax.numpy.sum(y * g)
+        step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
+        return functools.partial(jax_ready(jax, step), *jax.device_put((d.x, d.w, d.g)))
+
+    def torch(self, d, torch):
+        def step(x, w, g):
+            x, w = x.detach().requires_grad_(True), w.detach().requires_grad_(True)
+            loss = torch.sum(torch.nn.functional.conv2d(x, w, padding=1) * g)
+            return loss.detach(), torch.autograd.grad(loss, (x, w))
+        return functools.partial(step, *(torch.from_numpy(a) for a in (d.x, d.w, d.g)))
+
+    def floor(self, d) -> float:
+        """The three products of the convolution and its gradients at NumPy's matmul speed:
+        ``rows x 9C @ 9C x C`` (forward), its transpose (kernel) and ``rows x C @ C x 9C`` (input)."""
+        rows = d.x.shape[0] * d.x.shape[2] * d.x.shape[3]
+        rng = np.random.default_rng(0)
+        cols = rng.random((rows, 9 * CONV_C), dtype=np.float32)
+        w, dy = rng.random((9 * CONV_C, CONV_C), dtype=np.float32), rng.random((rows, CONV_C), dtype=np.float32)
+        products = lambda: (cols @ w, dy.T @ cols, dy @ w.T)  # noqa: E731
+        products()
+        return min(time_calls(products, 1) for _ in range(10))
+
+    def summary(self, d, times) -> list[str]:
+        floor = self.floor(d)
+        flops = 3 * 2 * d.x.shape[0] * d.x.shape[2] * d.x.shape[3] * CONV_C * CONV_C * 9
+        lines = [f"    BLAS floor: {flops / 1e9:.1f} GFLOP in three products at NumPy's measured rate "
+                 f"({flops / floor / 1e9:.0f} GFLOP/s): {format_time(floor)}"]
+        lines += [f"    {name:<22} {min(t) / floor:.2f}x the floor" for name, t in times.items()]
+        return lines
+
+
 class ColdStart(Case):
     """(e) Time to the first result of (a) in a fresh process: see :func:`cold_start`."""
     id, name, title = "e", "cold_start", "time to the first result of (a) in a fresh process"
@@ -866,7 +1124,7 @@ class ColdStart(Case):
 COLD_START = ColdStart()
 CASES: list[Case] = [MnistStep("a", 128), MnistStep("a", 1024), TinyGrad(), Hessian100(), MoonsStep(),
                      PerExampleGrads(), EagerMnistEpoch(), Attention(), SolveSlogdet(), SortCumsum(), LstmStep(),
-                     COLD_START]
+                     CnnStep(), Conv2dGrad(), COLD_START]
 
 
 def select_cases(spec: str | None) -> list[Case]:
@@ -912,7 +1170,7 @@ def disagreement(result, reference, rtol: float, atol: float) -> str | None:
 def build_and_check(case: Case, names: list[str] | None = None, frameworks: dict | None = None):
     """Build the case's callables and check each once against NumPy.
 
-    Returns ``(callables, notes)``: ``callables`` maps each implementation that agrees with NumPy
+    Returns ``(callables, notes, data)``: ``callables`` maps each implementation that agrees with NumPy
     to its callable; ``notes`` maps every other one to why it is not there ("skipped: ...",
     "FAILED: ...", "DISAGREES: ..."). ``frameworks`` maps "jax"/"torch" to ``(module, why
     skipped)`` as :func:`load_framework` returns them (loaded on demand when missing).
@@ -949,7 +1207,7 @@ def build_and_check(case: Case, names: list[str] | None = None, frameworks: dict
                 notes[name] = f"DISAGREES with NumPy: {why}"
                 continue
         callables[name] = fn
-    return callables, notes
+    return callables, notes, data
 
 
 # --- timing ---------------------------------------------------------------------------------------
@@ -1070,6 +1328,11 @@ def case_table(case: Case, times: dict[str, list[float]], notes: dict[str, str])
                          f"{ratio:>9}")
         elif name in notes:
             lines.append(f"    {name:<22} {notes[name]}")
+    for name, limit in case.targets.items():
+        if MICROGRAD_JIT in times and name in times:
+            ratio = min(times[MICROGRAD_JIT]) / min(times[name])
+            lines.append(f"    target: micrograd jit <= {limit:.2f}x {name}: {format_ratio(ratio)}, "
+                         f"{'met' if ratio <= limit else 'MISSED'}")
     return lines
 
 
@@ -1178,12 +1441,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(cold_start(frameworks)), flush=True)
             print()
             continue
-        callables, notes = build_and_check(case, frameworks=frameworks)
+        callables, notes, data = build_and_check(case, frameworks=frameworks)
         gc.collect()
         gc.freeze()  # what is loaded so far (JAX and PyTorch are large) is never scanned while timing
         failed |= any(not n.startswith("skipped") for n in notes.values())
         times = benchmark(callables, rounds, min_time) if callables else {}
-        print("\n".join(case_table(case, times, notes)), flush=True)
+        print("\n".join(case_table(case, times, notes) + case.summary(data, times)), flush=True)
         print()
     print(f"total {time.perf_counter() - start:.0f} s, load average {load_average()} at the end" + ("; some implementations FAILED or DISAGREE (see above)"
                                                           if failed else ""))

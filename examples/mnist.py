@@ -41,6 +41,7 @@ from micrograd.data import mnist
 
 
 def build_model(key) -> mg.Sequential:
+    """a 784-128-128-10 multilayer perceptron"""
     k1, k2, k3 = mg.random.split(key, 3)
     return mg.Sequential([
         mg.Linear(in_features=784, out_features=128, key=k1),
@@ -91,17 +92,20 @@ def resume(args, model, opt_state, steps: int):
     return epoch, saved["model"], saved["opt_state"], losses
 
 
-def main(argv=None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, *, build=build_model, flatten: bool = True, description: str = __doc__, epochs: int = 20,
+         lr: float = 2e-3, plot: str = "mnist_loss.png") -> float:
+    """Trains the model ``build(key)`` returns on images flat (784 pixels) or, with ``flatten=False``, NCHW
+    (1x28x28); the keywords set the description and defaults of the command line."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--data", default=None, help="folder holding the four MNIST .gz files")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                         help="random shifts (2 px), rotations (10 degrees) and scaling (10%%) of training images "
                              "(default: on; --no-augment turns it off)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default="mnist_loss.png", help="loss-curve PNG ('' for none)")
+    parser.add_argument("--plot", default=plot, help="loss-curve PNG ('' for none)")
     parser.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
     parser.add_argument("--save", default=None, metavar="PATH",
                         help="save a checkpoint (model, optimizer state, epoch) to PATH after every epoch")
@@ -115,12 +119,14 @@ def main(argv=None) -> float:
     # drop_last: every step sees a full batch, so the jitted step compiles for one shape only
     train_loader, test_loader = mnist.load_data(batch_size=args.batch_size, root=args.data,
                                                 download=not args.no_download, seed=args.seed,
-                                                drop_last=True, augment=args.augment)
+                                                drop_last=True, augment=args.augment, flatten=flatten)
     n_train, n_test = len(train_loader.inputs), len(test_loader.inputs)
     print(f"MNIST: {n_train} training and {n_test} test images"
           + (" (a subset: the full training set has 60,000)" if n_train < 60000 else ""))
 
-    model = build_model(mg.random.key(args.seed))
+    model = build(mg.random.key(args.seed))
+    print(f"model: {build.__doc__.splitlines()[0]}, "
+          f"{sum(np.size(p) for p in mg.tree.leaves(model))} parameters")
     loss_function = mg.CrossEntropyLoss()
     # cosine decay to zero over the run: large steps early, fine ones at the end
     optimizer = mg.Adam(learning_rate=mg.optim.schedules.cosine_decay(args.lr, args.epochs * len(train_loader)))

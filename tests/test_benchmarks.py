@@ -14,7 +14,7 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     timed = [c for c in run.CASES if c is not run.COLD_START]  # (e) runs fresh processes: see below
     for case in timed:
         names = [run.NUMPY, run.MICROGRAD] + ([run.MICROGRAD_JIT] if case.name == "moons_mlp_step" else [])
-        callables, notes = run.build_and_check(case, names=names)
+        callables, notes, _ = run.build_and_check(case, names=names)
         assert notes == {}, f"{case.name}: {notes}"
         assert set(callables) == set(names), case.name
     # and the check would catch a difference in value, dtype or structure
@@ -26,7 +26,7 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     assert [c.name for c in run.CASES] == ["mnist_mlp_step_b128", "mnist_mlp_step_b1024", "tiny_grad",
                                            "hessian_100", "moons_mlp_step", "per_example_grads",
                                            "eager_mnist_epoch", "einsum_attention", "solve_slogdet_64",
-                                           "sort_cumsum", "lstm_step", "cold_start"]
+                                           "sort_cumsum", "lstm_step", "cnn_step", "conv2d_grad", "cold_start"]
 
 
 def test_cold_start_script_runs():
@@ -49,5 +49,5 @@ def test_eager_epoch_case_trains_the_same_parameters_as_numpy():
     # run partly with NumPy and the next with the compiled update)
     assert run.disagreement(second, first, **case.tol) is None
     assert run.disagreement(first, case.numpy(data)(), **case.tol) is None
-    _, notes = run.build_and_check(case, names=[run.NUMPY, run.JAX])
+    _, notes, _ = run.build_and_check(case, names=[run.NUMPY, run.JAX])
     assert notes == {run.JAX: "skipped: not written for this case"}

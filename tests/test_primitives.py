@@ -469,6 +469,44 @@ case("unwindows", lambda c: mnp.sin(mg.primitives.unwindows(c, shape=(2, 2, 3, 3
      lambda c: np.sin(_unwindows_reference(c)), normal(2, 2, 2, 2, 2, 2))
 
 
+def _first_maxima(x, window, strides, dilation, padding):
+    """Per (n, c, *out): the input position of the window's first maximum (padding is -inf)."""
+    out = [(n + lo + hi - (k - 1) * d - 1) // s + 1 for n, k, d, s, (lo, hi) in
+           zip(x.shape[2:], window, dilation, strides, padding)]
+    positions = {}
+    for n, c, *o in np.ndindex(*x.shape[:2], *out):
+        best = None
+        for k in np.ndindex(*window):
+            p = tuple(oi * s + ki * d - lo for oi, ki, s, d, (lo, _) in zip(o, k, strides, dilation, padding))
+            if all(0 <= pi < size for pi, size in zip(p, x.shape[2:])) and (best is None or x[(n, c) + p] > x[best]):
+                best = (n, c) + p
+        positions[(n, c) + tuple(o)] = best
+    return tuple(x.shape[:2]) + tuple(out), positions
+
+
+def _max_pool_reference(x, what="max", t=None, **pool):
+    shape, positions = _first_maxima(x, **pool)
+    if what == "scatter":  # t: a cotangent of the pooled shape, added at the maxima
+        result = np.zeros(x.shape)
+        for o, p in positions.items():
+            result[p] += t[o]
+        return result
+    result = np.empty(shape)
+    for o, p in positions.items():
+        result[o] = x[p] if what == "max" else t[p]
+    return result
+
+
+_POOL = dict(window=(2, 3), strides=(2, 1), dilation=(1, 2), padding=((1, 1), (0, 2)))
+_X = distinct(1, 2, 3, 4)  # distinct values: the maxima, hence the derivatives, hold near these inputs
+case("max_pool", lambda x: mnp.sin(mg.primitives.max_pool(x, **_POOL)),
+     lambda x: np.sin(_max_pool_reference(x, **_POOL)), distinct(1, 2, 3, 4))
+case("max_pool_gather", lambda t: mg.primitives.max_pool_gather(t, _X, **_POOL) ** 2,
+     lambda t: _max_pool_reference(_X, "gather", t, **_POOL) ** 2, normal(1, 2, 3, 4))
+case("max_pool_scatter", lambda g: mnp.sin(mg.primitives.max_pool_scatter(g, _X, **_POOL)),
+     lambda g: np.sin(_max_pool_reference(_X, "scatter", g, **_POOL)), normal(*_first_maxima(_X, **_POOL)[0]))
+
+
 # linear algebra ------------------------------------------------------------------------------------------
 def spd(x):
     """A symmetric positive-definite matrix from any square x (the derivative sees both triangles)."""

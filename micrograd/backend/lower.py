@@ -199,15 +199,22 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
         local: dict[Any, str] = {}  # members of this nest: their value in the current iteration
 
         def read(atom) -> str:
+            """The atom's value in this iteration: an array element is loaded once, into a variable
+            (a load inside a conditional expression would be a branch, which LLVM cannot turn
+            into a vector select: 5x slower on random masks)."""
             if atom in local:
                 return local[atom]
             if atom.aval.ndim == 0:
                 return storage[atom]
             lead = len(shape) - atom.aval.ndim
             index = ", ".join(idx[lead + j] if d != 1 else "0" for j, d in enumerate(atom.aval.shape))
-            return f"{storage[atom]}[{index}]"
+            local[atom] = fresh("l")
+            body.append(f"{local[atom]} = {storage[atom]}[{index}]")
+            return local[atom]
 
         before, body = [], []
+        entering = [[] for _ in shape]  # lines before the loop over each axis, and after it
+        leaving = [[] for _ in shape]
         for eqn in group.eqns:
             out = eqn.out
             if eqn.prim in REDUCTIONS:
@@ -218,10 +225,18 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
                 if np.issubdtype(out.aval.dtype, np.integer) and kind != "sum":
                     init = f"np.iinfo({dtype}).{'min' if kind == 'max' else 'max'}"
                 before.append(f"{r} = np.full({out.aval.shape!r}, {init}, {dtype})" if kept else f"{r} = {dtype}({init})")
+                combine = (lambda t, v: f"{t} += {v}") if kind == "sum" else (
+                    lambda t, v: f"{t} = np.{'maximum' if kind == 'max' else 'minimum'}({t}, {v})")
                 target = f"{r}[{', '.join(kept)}]" if kept else r
-                value = read(eqn.inputs[0])
-                body.append(f"{target} += {value}" if kind == "sum" else
-                            f"{target} = np.{'maximum' if kind == 'max' else 'minimum'}({target}, {value})")
+                inner = len(shape)  # the innermost axes reduced: a local accumulator across them, so
+                while inner > 0 and inner - 1 in axes:  # that the loop carries no store (and vectorizes)
+                    inner -= 1
+                if kept and inner < len(shape):
+                    acc = fresh("acc")
+                    entering[inner].append(f"{acc} = {dtype}({init})")
+                    leaving[inner].append(combine(target, acc))
+                    target = acc
+                body.append(combine(target, read(eqn.inputs[0])))
                 storage[out], layout[out] = r, "C"
                 continue
             if eqn.prim is sh.broadcast_to:
@@ -250,9 +265,13 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
         split = _splits_across_cores(group) and not uses_blas
         parallel |= split
         for k, n in enumerate(shape):
+            lines += [indent + line for line in entering[k]]
             lines.append(f"{indent}for {idx[k]} in {'prange' if split and k == 0 else 'range'}({n}):")
             indent += "    "
         lines += [indent + b for b in body]
+        for k in reversed(range(len(shape))):
+            indent = indent[4:]
+            lines += [indent + line for line in leaving[k]]
     outputs = sorted((v for e in eqns for v in e.outs if v in returned), key=lambda v: returned[v])
     body = "\n".join("    " + line for line in lines)
     definition = "\n".join([*functions, *constants, "",

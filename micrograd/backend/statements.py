@@ -157,37 +157,44 @@ def _arg_extremum(fn: str):
     return rule
 
 
-def _window_loops(indent: int, out_shape, window, strides, dilation, padding, spatial, body):
-    """Loops over (n, *out, *window) with ``p{i}``, the padded-free source position on axis i, and
-    ``inside`` telling whether it falls inside the array; ``body(index)`` gives the innermost lines."""
+def _window_loops(out_shape, window, strides, dilation, padding, spatial, body):
+    """Loops over (n, *out, *window) with ``p{i}``, the source position on axis i, and
+    ``inside`` testing whether it falls inside the array (``None`` when no padding can put it
+    outside); ``body(pad, index, source, inside)`` gives the innermost lines."""
     d = len(window)
-    lines, pad = [], "    " * indent
+    lines = []
     names = ["n"] + [f"o{i}" for i in range(d)] + [f"k{i}" for i in range(d)]
     sizes = [out_shape[0]] + list(out_shape[1:1 + d]) + list(window)
     for depth, (name, size) in enumerate(zip(names, sizes)):
-        lines.append(f"{pad}{'    ' * depth}for {name} in range({size}):")
-    inner = pad + "    " * len(names)
+        lines.append(f"{'    ' * depth}for {name} in range({size}):")
+    inner = "    " * len(names)
     for i in range(d):
         lines.append(f"{inner}p{i} = o{i} * {strides[i]} + k{i} * {dilation[i]} - {padding[i][0]}")
-    inside = " and ".join(f"0 <= p{i} < {spatial[i]}" for i in range(d))
+    checked = [padding[i][0] > 0 or (sizes[1 + i] - 1) * strides[i] + (window[i] - 1) * dilation[i] - padding[i][0]
+               >= spatial[i] for i in range(d)]
+    inside = " and ".join(f"0 <= p{i} < {spatial[i]}" for i in range(d) if checked[i]) or None
     lines += body(inner, ", ".join(names), ", ".join(f"p{i}" for i in range(d)), inside)
     return lines
 
 
 def _windows(out, out_aval, ins, contiguous, window, strides, dilation, padding, pad_value):
-    """im2col: the input channels-last first (one copy), then a run of channels per window place."""
+    """im2col: the input channels-last first (one copy), then a run of channels per window place
+    (a loop: Numba's slice assignment costs a call per run)."""
     (x, xa), = ins
     d = len(window)
     dtype = f"np.{out_aval.dtype.name}"
     fill = "-np.inf" if pad_value == -np.inf else ("np.inf" if pad_value == np.inf else repr(float(pad_value)))
+    channels = xa.shape[1]
 
     def body(pad, index, source, inside):
-        return [f"{pad}if {inside}:", f"{pad}    {out}[{index}, :] = {out}_x[n, {source}, :]",
-                f"{pad}else:", f"{pad}    {out}[{index}, :] = {dtype}({fill})"]
+        copy = [f"{pad}    for ch in range({channels}):", f"{pad}        {out}[{index}, ch] = {out}_x[n, {source}, ch]"]
+        if inside is None:
+            return [line[4:] for line in copy]
+        return [f"{pad}if {inside}:", *copy, f"{pad}else:", f"{pad}    {out}[{index}, :] = {dtype}({fill})"]
 
     return ([f"{out}_x = np.ascontiguousarray(np.transpose({x}, {(0,) + tuple(range(2, d + 2)) + (1,)}))",
              f"{out} = np.empty({out_aval.shape!r}, {dtype})"]
-            + _window_loops(0, out_aval.shape, window, strides, dilation, padding, xa.shape[2:], body))
+            + _window_loops(out_aval.shape, window, strides, dilation, padding, xa.shape[2:], body))
 
 
 def _unwindows(out, out_aval, ins, contiguous, shape, window, strides, dilation, padding):
@@ -197,11 +204,72 @@ def _unwindows(out, out_aval, ins, contiguous, shape, window, strides, dilation,
     d = len(window)
 
     def body(pad, index, source, inside):
-        return [f"{pad}if {inside}:", f"{pad}    {out}_r[n, {source}, :] += {cols}[{index}, :]"]
+        add = [f"{pad}    for ch in range({shape[1]}):", f"{pad}        {out}_r[n, {source}, ch] += {cols}[{index}, ch]"]
+        return [line[4:] for line in add] if inside is None else [f"{pad}if {inside}:", *add]
 
     return ([f"{out}_r = np.zeros({(shape[0],) + tuple(shape[2:]) + (shape[1],)!r}, np.{out_aval.dtype.name})"]
-            + _window_loops(0, ca.shape, window, strides, dilation, padding, shape[2:], body)
+            + _window_loops(ca.shape, window, strides, dilation, padding, shape[2:], body)
             + [f"{out} = np.ascontiguousarray(np.transpose({out}_r, {(0, d + 1) + tuple(range(1, d + 1))}))"])
+
+
+def _max_pool_family(kind: str):
+    """Max pooling on (N, C, *spatial) in place: per window, the flat offset ``at`` of its first
+    maximum, then the value (``max_pool``), the tangent there (``max_pool_gather``), or the
+    cotangent added there (``max_pool_scatter``).
+
+    The scan starts from the window's first element inside the array and keeps one offset, with
+    no NaN test in the loop: written so, the comparisons compile to conditional moves (random
+    data made the branches of a NaN-aware scan 3x slower). A NaN anywhere makes ``poison`` NaN,
+    and a second scan then takes the first NaN, as ``np.argmax`` does. Bounds are tested only on
+    axes whose padding can put a window element outside."""
+    def rule(out, out_aval, ins, contiguous, window, strides, dilation, padding):
+        x, xa = ins[-1]
+        d, spatial = len(window), xa.shape[2:]
+        pooled = out_aval.shape if kind != "max_pool_scatter" else ins[0][1].shape
+        dtype = f"np.{out_aval.dtype.name}"
+        lines = [f"{out} = np.{'zeros' if kind == 'max_pool_scatter' else 'empty'}({out_aval.shape!r}, {dtype})"]
+        loops = ["n", "c"] + [f"o{i}" for i in range(d)]
+        for depth, (name, size) in enumerate(zip(loops, pooled)):
+            lines.append("    " * depth + f"for {name} in range({size}):")
+        pad = "    " * len(loops)
+        checked = [padding[i][0] > 0 or (pooled[2 + i] - 1) * strides[i] + (window[i] - 1) * dilation[i] - padding[i][0]
+                   >= spatial[i] for i in range(d)]
+        start = [f"o{i} * {strides[i]} - {padding[i][0]}" for i in range(d)]
+        for i in range(d):  # the first element inside on each axis
+            first = (f"0 if {start[i]} >= 0 else ({padding[i][0]} - o{i} * {strides[i]} + {dilation[i] - 1}) // "
+                     f"{dilation[i]}") if padding[i][0] > 0 else "0"
+            lines.append(f"{pad}f{i} = {first}")
+        flat = lambda ks: " + ".join(f"{k} * {int(np.prod(window[i + 1:]))}" for i, k in enumerate(ks))  # noqa: E731
+        position = lambda ks: ", ".join(f"{start[i]} + {k} * {dilation[i]}" for i, k in enumerate(ks))  # noqa: E731
+        lines += [f"{pad}at = {flat([f'f{i}' for i in range(d)])}",
+                  f"{pad}best = {x}[n, c, {position([f'f{i}' for i in range(d)])}]",
+                  f"{pad}poison = best * 0"]
+
+        def scan(body):
+            code = [pad + "    " * i + f"for k{i} in range({window[i]}):" for i in range(d)]
+            inner = pad + "    " * d
+            code += [f"{inner}p{i} = {start[i]} + k{i} * {dilation[i]}" for i in range(d)]
+            tests = " and ".join(f"0 <= p{i} < {spatial[i]}" for i in range(d) if checked[i])
+            if tests:
+                code.append(f"{inner}if {tests}:")
+                inner += "    "
+            code.append(f"{inner}v = {x}[n, c, {', '.join(f'p{i}' for i in range(d))}]")
+            return code + [inner + line for line in body]
+
+        ks = [f"k{i}" for i in range(d)]
+        lines += scan(["poison += v * 0", "if v > best:", "    best = v", f"    at = {flat(ks)}"])
+        lines.append(f"{pad}if poison != poison:  # a NaN (or an infinity): the first NaN wins")
+        lines.append(f"{pad}    nan_at = -1")
+        lines += ["    " + line for line in scan([f"if v != v and nan_at < 0:", f"    nan_at = {flat(ks)}"])]
+        lines += [f"{pad}    if nan_at >= 0:", f"{pad}        at = nan_at", f"{pad}        best = {x}[n, c, "
+                  f"{position([f'(at // {int(np.prod(window[i + 1:]))}) % {window[i]}' for i in range(d)])}]"]
+        source = position([f"(at // {int(np.prod(window[i + 1:]))}) % {window[i]}" for i in range(d)])
+        here = ", ".join(loops)
+        lines.append({"max_pool": f"{pad}{out}[{here}] = best",
+                      "max_pool_gather": f"{pad}{out}[{here}] = {ins[0][0]}[n, c, {source}]",
+                      "max_pool_scatter": f"{pad}{out}[n, c, {source}] += {ins[0][0]}[{here}]"}[kind])
+        return lines
+    return rule
 
 
 STATEMENTS: dict = {
@@ -209,6 +277,8 @@ STATEMENTS: dict = {
     shape.concatenate: _concatenate, linalg.matmul: _matmul, indexing.gather: _gather,
     indexing.scatter_add: _scatter_add, reductions.argmax: _arg_extremum("argmax"),
     reductions.argmin: _arg_extremum("argmin"), convolution.windows: _windows, convolution.unwindows: _unwindows,
+    **{prim: _max_pool_family(prim.name) for prim in (convolution.max_pool, convolution.max_pool_gather,
+                                                      convolution.max_pool_scatter)},
 }
 
 

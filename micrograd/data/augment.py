@@ -21,14 +21,17 @@ from .. import random
 __all__ = ["affine", "shift", "random_affine"]
 
 
-def _as_images(images: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+def _as_images(images: np.ndarray, image_shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """The images as ``(n * channels, h, w)``, and ``channels``: the planes of one NCHW image
+    share its transform."""
     images = np.asarray(images)
-    if images.shape[-2:] == tuple(image_shape):
-        return images.reshape((-1,) + tuple(image_shape))
-    if images.shape[-1] == image_shape[0] * image_shape[1]:
-        return images.reshape((-1,) + tuple(image_shape))
-    raise ValueError(f"images of shape {images.shape} are neither (..., {image_shape[0]}, {image_shape[1]}) "
-                     f"nor (..., {image_shape[0] * image_shape[1]})")
+    h, w = image_shape
+    if images.ndim == 4 and images.shape[-2:] == (h, w):
+        return images.reshape((-1, h, w)), images.shape[1]
+    if images.ndim in (2, 3) and (images.shape[-2:] == (h, w) or images.shape[-1] == h * w):
+        return images.reshape((-1, h, w)), 1
+    raise ValueError(f"images of shape {images.shape} are neither (n, {h}, {w}), (n, {h * w}) nor NCHW "
+                     f"(n, channels, {h}, {w})")
 
 
 def affine(images: np.ndarray, dx: Any, dy: Any, angle: Any = 0.0, scale: Any = 1.0,
@@ -36,7 +39,8 @@ def affine(images: np.ndarray, dx: Any, dy: Any, angle: Any = 0.0, scale: Any = 
     """Each image rotated by ``angle`` degrees counterclockwise (as ``np.rot90`` turns it) and scaled by ``scale``
     about its centre, then moved ``dx`` pixels right and ``dy`` down; bilinear interpolation,
     zeros enter at the borders. Parameters are scalars or one value per image. Images are
-    ``(n, 28, 28)`` or flat ``(n, 784)``; the result has the input's shape and dtype.
+    ``(n, 28, 28)``, flat ``(n, 784)`` or NCHW ``(n, channels, 28, 28)`` (all channels of an
+    image move together); the result has the input's shape and dtype.
 
     >>> image = np.zeros((1, 3, 3)); image[0, 1, 1] = 1.0
     >>> affine(image, 1, 0, image_shape=(3, 3))[0]
@@ -44,9 +48,9 @@ def affine(images: np.ndarray, dx: Any, dy: Any, angle: Any = 0.0, scale: Any = 
            [0., 0., 1.],
            [0., 0., 0.]])
     """
-    imgs = _as_images(images, image_shape)
+    imgs, channels = _as_images(images, image_shape)
     n, h, w = imgs.shape
-    col = lambda v: np.broadcast_to(np.asarray(v, np.float64), (n,))[:, None, None]  # noqa: E731
+    col = lambda v: np.repeat(np.broadcast_to(np.asarray(v, np.float64), (n // channels,)), channels)[:, None, None]  # noqa: E731
     theta = np.deg2rad(col(angle))
     cos, sin, s = np.cos(theta), np.sin(theta), col(scale)
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
@@ -90,7 +94,8 @@ def random_affine(key: Any, images: np.ndarray, max_shift: float = 2.0, max_rota
     >>> bool(np.allclose(random_affine(mg.random.key(0), x, 0, 0, 0), x, atol=1e-6))
     True
     """
-    n = _as_images(images, image_shape).shape[0]
+    planes, channels = _as_images(images, image_shape)
+    n = len(planes) // channels
     u = np.asarray(random.uniform(key, (4, n), np.float64, -1.0, 1.0))
     return affine(images, u[0] * max_shift, u[1] * max_shift, u[2] * max_rotation, 1.0 + u[3] * max_scale,
                   image_shape)

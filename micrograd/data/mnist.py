@@ -141,9 +141,11 @@ def download(root: str | None = None, mirrors: Sequence[str] | None = None, file
     return fetched
 
 
-def load_arrays(root: str | None = None, download: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_arrays(root: str | None = None, download: bool = True,
+                flatten: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(train_images, train_labels, test_images, test_labels)``: images float32 in
-    ``[0, 1]`` of shape ``(n, 784)``, labels int64.
+    ``[0, 1]`` of shape ``(n, 784)``, or ``(n, 1, 28, 28)`` (NCHW, for convolutions) with
+    ``flatten=False``; labels int64.
 
     >>> x_train, y_train, x_test, y_test = load_arrays()  # doctest: +SKIP
     >>> x_test.shape, y_test.dtype  # doctest: +SKIP
@@ -158,7 +160,8 @@ def load_arrays(root: str | None = None, download: bool = True) -> tuple[np.ndar
 
     def images(name):
         raw = read_idx(os.path.join(root, name))
-        return (raw.reshape(len(raw), -1) / np.float32(255.0)).astype(np.float32)
+        shape = (len(raw), -1) if flatten else (len(raw), 1) + raw.shape[1:]
+        return (raw.reshape(shape) / np.float32(255.0)).astype(np.float32)
 
     def labels(name):
         return read_idx(os.path.join(root, name)).astype(np.int64)
@@ -172,9 +175,11 @@ _download = download  # load_arrays's argument of the same name hides the functi
 
 def load_data(batch_size: int = 64, root: str | None = None, download: bool = True, shuffle: bool = True,
               seed: int = 0, drop_last: bool = False,
-              augment: bool | Callable[[Any, np.ndarray], np.ndarray] | None = None) -> tuple[DataLoader, DataLoader]:
+              augment: bool | Callable[[Any, np.ndarray], np.ndarray] | None = None,
+              flatten: bool = True) -> tuple[DataLoader, DataLoader]:
     """``(train_loader, test_loader)``: iterables of ``(images, labels)`` batches (see
-    :class:`~micrograd.data.DataLoader`). The training loader reshuffles every epoch (from
+    :class:`~micrograd.data.DataLoader`); images are rows of 784 pixels, or ``(batch, 1, 28,
+    28)`` (NCHW, what ``Conv2d`` takes) with ``flatten=False``. The training loader reshuffles every epoch (from
     ``seed``) and applies ``augment`` to each batch: ``True`` for
     :func:`~micrograd.data.augment.random_affine`'s defaults, or a function ``(key, images)
     -> images``. The test loader keeps the file's order and never augments.
@@ -183,7 +188,7 @@ def load_data(batch_size: int = 64, root: str | None = None, download: bool = Tr
     >>> len(test_loader)  # doctest: +SKIP
     100
     """
-    x_train, y_train, x_test, y_test = load_arrays(root, download)
+    x_train, y_train, x_test, y_test = load_arrays(root, download, flatten)
     transform = _augment.random_affine if augment is True else (augment or None)
     train = DataLoader(x_train, y_train, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last,
                        transform=transform)

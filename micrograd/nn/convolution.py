@@ -5,8 +5,9 @@ transposed-convolution weights ``(in_channels, out_channels / groups, *kernel)``
 A convolution is ``windows`` (the input's sliding windows, im2col) and one matrix product per
 group, which runs on BLAS; its derivatives follow from those two (the input's gradient is a
 transposed convolution: a product, then ``unwindows``, col2im). A transposed convolution is
-the same two steps in the other order. Max pooling is a maximum over windows padded with -inf,
-average pooling a sum over windows divided by each window's count.
+the same two steps in the other order. Max pooling is a primitive of its own (its derivative
+goes to each window's first maximum), average pooling a sum over windows divided by each
+window's count.
 
 >>> import numpy as np, micrograd as mg
 >>> from micrograd.nn import convolution
@@ -44,6 +45,9 @@ def _tuple(value: Any, d: int, what: str, name: str, minimum: int = 1) -> tuple[
 def _padding(padding: Any, d: int, kernel, dilation, stride, name: str) -> tuple[tuple[int, int], ...]:
     """PyTorch's padding (an int, one per axis, 'valid' or 'same'), or one (before, after) pair per
     axis for asymmetric padding."""
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise ValueError(with_location(f"{name}: padding must be an int, {d} ints, {d} (before, after) pairs, 'valid' "
+                                       f"or 'same', got {padding!r}"))
     if padding == "valid":
         return ((0, 0),) * d
     if padding == "same":
@@ -127,9 +131,7 @@ def conv(x, weight, bias=None, stride: Any = 1, padding: Any = 0, dilation: Any 
         y = P.reshape(P.transpose(P.matmul(cols, w), perm=(1, 0, 2)), shape=(rows, out_channels))
     y = P.reshape(y, shape=(n,) + out + (out_channels,))
     y = P.transpose(y, perm=(0, d + 1) + tuple(range(1, d + 1)))
-    if bias is not None:
-        y = y + mnp.reshape(bias, (out_channels,) + (1,) * d)
-    return y
+    return _add_bias(y, bias, out_channels, d, name)
 
 
 def conv_transpose(x, weight, bias=None, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
@@ -150,6 +152,9 @@ def conv_transpose(x, weight, bias=None, stride: Any = 1, padding: Any = 0, outp
         raise ValueError(with_location(f"{name}: groups={groups} must be positive and divide the {in_channels} input "
                                        "channels"))
     x = _check_input(x, d, in_channels, name)
+    if isinstance(padding, str):
+        raise ValueError(with_location(f"{name}: padding must be an int or {d} ints (a transposed convolution has no "
+                                       f"'same' or 'valid'), got {padding!r}"))
     stride, dilation = _tuple(stride, d, "stride", name), _tuple(dilation, d, "dilation", name)
     pads = _padding(padding, d, kernel, dilation, stride, name)
     extra = _tuple(output_padding, d, "output_padding", name, minimum=0)
@@ -181,12 +186,20 @@ def conv_transpose(x, weight, bias=None, stride: Any = 1, padding: Any = 0, outp
     # the output, padded by (lo, hi - output_padding), is what a convolution's windows were taken from
     y = P.unwindows(cols, shape=(n, out_channels) + out, window=kernel, strides=stride, dilation=dilation,
                     padding=tuple((lo, hi - e) for (lo, hi), e in zip(pads, extra)))
-    if bias is not None:
-        y = y + mnp.reshape(bias, (out_channels,) + (1,) * d)
-    return y
+    return _add_bias(y, bias, out_channels, d, name)
 
 
-def _pool_padding(spatial, kernel, stride, dilation, padding, ceil_mode: bool):
+def _add_bias(y, bias, out_channels: int, d: int, name: str):
+    if bias is None:
+        return y
+    bias = mnp.asarray(bias)
+    if bias.shape != (out_channels,):
+        raise ShapeError(with_location(f"{name}: the bias must have shape ({out_channels},), one per output channel, "
+                                       f"got {bias.shape}"))
+    return y + mnp.reshape(bias, (out_channels,) + (1,) * d)
+
+
+def _pool_padding(spatial, kernel, stride, dilation, padding, ceil_mode: bool, name: str):
     """(before, after) padding, the after side grown for ``ceil_mode`` (PyTorch's rule: a last
     window must start inside the input or its left padding)."""
     pads = []
@@ -197,6 +210,10 @@ def _pool_padding(spatial, kernel, stride, dilation, padding, ceil_mode: bool):
             size = -(-(n + 2 * p - span) // s) + 1
             if (size - 1) * s >= n + p:
                 size -= 1
+        if size <= 0:
+            raise ShapeError(with_location(
+                f"{name}: a window of {kernel} (dilation {dilation}) does not fit the input's spatial shape "
+                f"{tuple(spatial)} padded by {padding}"))
         pads.append((p, max(p, (size - 1) * s + span - n - p)))
     return tuple(pads)
 
@@ -212,11 +229,6 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, d: int, name: str
     return x, kernel, stride, dilation, padding
 
 
-def _reduced_windows(cols, d: int):
-    """(N, *out, *kernel, C) windows summed or maxed over the kernel axes -> (N, C, *out)."""
-    return lambda reduce: mnp.moveaxis(reduce(cols, axis=tuple(range(d + 1, 2 * d + 1))), -1, 1)
-
-
 def _tiles(x, kernel, d: int):
     """Non-overlapping windows without padding as a reshape: (N, C, *out, *kernel), no copy
     (a trailing remainder that fills no window is cut off first)."""
@@ -229,20 +241,18 @@ def _tiles(x, kernel, d: int):
 
 def max_pool(x, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
              *, d: int = 2, name: str = "max_pool"):
-    """The maximum over each window (padding counts as -inf); ties share the derivative.
+    """The maximum over each window (padding counts as -inf); the first maximum of a window
+    takes its derivative, as in PyTorch.
 
     >>> import numpy as np
     >>> max_pool(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), 2)
     array([[[[4.]]]])
     """
     x, kernel, stride, dilation, padding = _pool_arguments(x, kernel_size, stride, padding, dilation, d, name)
-    pads = _pool_padding(x.shape[2:], kernel, stride, dilation, padding, ceil_mode)
+    pads = _pool_padding(x.shape[2:], kernel, stride, dilation, padding, ceil_mode, name)
     if not np.issubdtype(x.dtype, np.floating):
         x = mnp.astype(x, np.float64)
-    if stride == kernel and all(dl == 1 for dl in dilation) and not any(lo or hi for lo, hi in pads):
-        return mnp.max(_tiles(x, kernel, d), axis=tuple(range(2 + d, 2 + 2 * d)))  # the common case, no copy
-    cols = P.windows(x, window=kernel, strides=stride, dilation=dilation, padding=pads, pad_value=-np.inf)
-    return _reduced_windows(cols, d)(mnp.max)
+    return P.max_pool(x, window=kernel, strides=stride, dilation=dilation, padding=pads)
 
 
 def avg_pool(x, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -256,13 +266,13 @@ def avg_pool(x, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mod
     array([[[[2.5]]]])
     """
     x, kernel, stride, dilation, padding = _pool_arguments(x, kernel_size, stride, padding, 1, d, name)
-    pads = _pool_padding(x.shape[2:], kernel, stride, dilation, padding, ceil_mode)
+    pads = _pool_padding(x.shape[2:], kernel, stride, dilation, padding, ceil_mode, name)
     x = promote_float(x)[0]
     if stride == kernel and not any(lo or hi for lo, hi in pads):
         total = mnp.sum(_tiles(x, kernel, d), axis=tuple(range(2 + d, 2 + 2 * d)))
     else:
         cols = P.windows(x, window=kernel, strides=stride, dilation=dilation, padding=pads, pad_value=0.0)
-        total = _reduced_windows(cols, d)(mnp.sum)
+        total = mnp.moveaxis(mnp.sum(cols, axis=tuple(range(d + 1, 2 * d + 1))), -1, 1)  # (N, C, *out)
     if divisor_override is not None:
         return total / divisor_override
     counts = 1.0
@@ -285,9 +295,9 @@ def adaptive_avg_pool(x, output_size: Any, *, d: int = 2, name: str = "adaptive_
     """
     x = _check_input(x, d, None, name)
     sizes = (output_size,) * d if isinstance(output_size, (int, np.integer)) or output_size is None else tuple(output_size)
-    sizes = tuple(n if s is None else int(s) for n, s in zip(x.shape[2:], sizes))
-    if len(sizes) != d or any(s <= 0 for s in sizes):
+    if len(sizes) != d or any(s is not None and (not isinstance(s, (int, np.integer)) or s <= 0) for s in sizes):
         raise ValueError(with_location(f"{name}: output_size must be {d} positive ints (or None), got {output_size!r}"))
+    sizes = tuple(n if s is None else int(s) for n, s in zip(x.shape[2:], sizes))
     x = promote_float(x)[0]
     if all(n % s == 0 for n, s in zip(x.shape[2:], sizes)):  # equal windows: one average pool
         kernel = tuple(n // s for n, s in zip(x.shape[2:], sizes))

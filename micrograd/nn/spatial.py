@@ -57,6 +57,10 @@ class _Conv(Module):
         self.kernel_size = convolution._tuple(kernel_size, self.d, "kernel_size", name)
         self.stride = convolution._tuple(stride, self.d, "stride", name)
         self.dilation = convolution._tuple(dilation, self.d, "dilation", name)
+        if isinstance(padding, str) and self.transposed:
+            raise ValueError(f"{name}: padding must be an int or {self.d} ints (a transposed convolution has no 'same' "
+                             f"or 'valid'), got {padding!r}")
+        convolution._padding(padding, self.d, self.kernel_size, self.dilation, self.stride, name)  # checks it now
         self.padding = padding if isinstance(padding, str) else (
             convolution._tuple(padding, self.d, "padding", name, minimum=0) if not (
                 isinstance(padding, (tuple, list)) and padding and isinstance(padding[0], (tuple, list)))
@@ -153,7 +157,8 @@ class MaxPool2d(Module):
                                     name="MaxPool2d")
 
     def __repr__(self) -> str:
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size})"
+        return (f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode})")
 
 
 class AvgPool2d(Module):
@@ -176,7 +181,9 @@ class AvgPool2d(Module):
                                     self.count_include_pad, self.divisor_override, name="AvgPool2d")
 
     def __repr__(self) -> str:
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size})"
+        return (f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+                f"{', ceil_mode=True' if self.ceil_mode else ''}"
+                f"{', count_include_pad=False' if not self.count_include_pad else ''})")
 
 
 class AdaptiveAvgPool2d(Module):

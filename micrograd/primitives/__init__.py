@@ -12,7 +12,7 @@ from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh
                           cos, cosh, div, eq, exp, expm1, floor, floor_divide, fmod, ge, gt, hypot, le, log, log1p,
                           logistic, lt, maximum, minimum, mul, ne, neg, pow, pow_scalar, remainder, rint, select,
                           sign, sin, sinh, sqrt, stop_gradient, sub, tanh, trunc)
-from .convolution import unwindows, windows
+from .convolution import max_pool, max_pool_gather, max_pool_scatter, unwindows, windows
 from .indexing import Index, gather, scatter_add
 from .linalg import cholesky, eigh, matmul, qr, slogdet, solve, svd
 from .reductions import argmax, argmin, argsort, cumsum, reduce_max, reduce_min, reduce_sum

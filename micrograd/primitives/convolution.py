@@ -82,7 +82,8 @@ def _windows_shape(x, window, strides, dilation, padding, pad_value):
 def _unwindows_impl(cols, shape, window, strides, dilation, padding):
     d = len(window)
     spatial = shape[2:]
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, padding))
+    # (a negative ``hi`` leaves the array's last elements outside every window: they stay zero)
+    padded = tuple(n + lo + max(hi, 0) for n, (lo, hi) in zip(spatial, padding))
     out = _geometry(spatial, window, strides, dilation, padding)
     result = np.zeros(shape[:1] + padded + shape[1:2], cols.dtype)  # channels last while adding
     cols = np.asarray(cols)
@@ -131,3 +132,94 @@ unwindows = Primitive(
          windows(ct, window=window, strides=strides, dilation=dilation, padding=padding, pad_value=0.0),))
 unwindows.batch = _fold_batch(unwindows, shape_param=True)
 
+
+
+# --- max pooling ------------------------------------------------------------------------------------
+# The maximum of each window, and its derivative: the first maximum of each window (in the
+# window's row-major order) takes the whole derivative, as in PyTorch and JAX. ``max_pool_gather``
+# (forward mode: the tangent at each window's maximum) and ``max_pool_scatter`` (reverse mode: the
+# cotangent added at each window's maximum) are each other's transposes, linear in their first
+# argument; the positions depend on ``x`` only piecewise-constantly, so ``x`` has no derivative.
+
+def _first_maxima(x, window, strides, dilation, padding):
+    """``(cols, positions)``: the windows ``(N, *out, K, C)`` with the window flattened, and the
+    flat position in each window of its first maximum ``(N, *out, 1, C)``."""
+    cols = _windows_impl(x, window, strides, dilation, padding, -np.inf)
+    d = len(window)
+    cols = cols.reshape(cols.shape[:1 + d] + (-1, cols.shape[-1]))
+    return cols, np.expand_dims(np.argmax(cols, axis=d + 1), d + 1)
+
+
+def _to_channels_first(a):
+    return np.ascontiguousarray(np.moveaxis(a, -1, 1))
+
+
+def _max_pool_impl(x, window, strides, dilation, padding):
+    cols, at = _first_maxima(np.asarray(x), window, strides, dilation, padding)
+    return _to_channels_first(np.take_along_axis(cols, at, axis=len(window) + 1)[..., 0, :])
+
+
+def _max_pool_gather_impl(t, x, window, strides, dilation, padding):
+    _, at = _first_maxima(np.asarray(x), window, strides, dilation, padding)
+    cols = _windows_impl(np.asarray(t), window, strides, dilation, padding, 0.0)
+    cols = cols.reshape(at.shape[:-2] + (-1, cols.shape[-1]))
+    return _to_channels_first(np.take_along_axis(cols, at, axis=len(window) + 1)[..., 0, :])
+
+
+def _max_pool_scatter_impl(g, x, window, strides, dilation, padding):
+    d = len(window)
+    cols, at = _first_maxima(np.asarray(x), window, strides, dilation, padding)
+    placed = np.zeros(cols.shape, np.result_type(g))
+    np.put_along_axis(placed, at, np.expand_dims(np.moveaxis(np.asarray(g), 1, -1), d + 1), axis=d + 1)
+    placed = placed.reshape(cols.shape[:1 + d] + tuple(window) + cols.shape[-1:])
+    return _unwindows_impl(placed, x.shape, window, strides, dilation, padding)
+
+
+def _max_pool_shape(x, window, strides, dilation, padding):
+    out = _check("max_pool", x.shape, window, strides, dilation, padding)
+    return Aval(x.shape[:2] + out, x.dtype)
+
+
+def _max_pool_gather_shape(t, x, window, strides, dilation, padding):
+    if t.shape != x.shape:
+        raise ShapeError(with_location(f"max_pool_gather: a tangent of shape {t.shape} for an input of shape {x.shape}"))
+    return Aval(_max_pool_shape(x, window, strides, dilation, padding).shape, t.dtype)
+
+
+def _max_pool_scatter_shape(g, x, window, strides, dilation, padding):
+    pooled = _max_pool_shape(x, window, strides, dilation, padding).shape
+    if g.shape != pooled:
+        raise ShapeError(with_location(f"max_pool_scatter: a cotangent of shape {g.shape} for pooled windows of shape "
+                                       f"{pooled}"))
+    return Aval(x.shape, g.dtype)
+
+
+def _fold_batch_pair(prim):
+    """vmap of a primitive of (a, x): both get the mapped axis, which then joins N."""
+    def batch(args, dims, **params):
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        moved = [_shape.broadcast_to(_shape.reshape(a, shape=(1,) + a.shape), shape=(size,) + a.shape) if d is None
+                 else _shape.move_axis(a, d, 0) for a, d in zip(args, dims)]
+        flat = [_shape.reshape(a, shape=(size * a.shape[1],) + a.shape[2:]) for a in moved]
+        out = prim(*flat, **params)
+        return _shape.reshape(out, shape=(size, out.shape[0] // size) + out.shape[1:]), 0
+    return batch
+
+
+max_pool = Primitive(
+    "max_pool", _max_pool_impl, _max_pool_shape,
+    jvp=(lambda t, out, x, **params: max_pool_gather(t, x, **params),),
+    vjp=(lambda ct, out, x, **params: max_pool_scatter(ct, x, **params),))
+max_pool.batch = _fold_batch(max_pool, shape_param=False)
+
+max_pool_gather = Primitive(
+    "max_pool_gather", _max_pool_gather_impl, _max_pool_gather_shape,
+    jvp=(lambda t, out, t0, x, **params: max_pool_gather(t, x, **params), None),
+    vjp=(lambda ct, out, t0, x, **params: max_pool_scatter(ct, x, **params), None))
+max_pool_gather.batch = _fold_batch_pair(max_pool_gather)
+
+max_pool_scatter = Primitive(
+    "max_pool_scatter", _max_pool_scatter_impl, _max_pool_scatter_shape,
+    jvp=(lambda t, out, g, x, **params: max_pool_scatter(t, x, **params), None),
+    vjp=(lambda ct, out, g, x, **params: max_pool_gather(ct, x, **params), None))
+max_pool_scatter.batch = _fold_batch_pair(max_pool_scatter)
