@@ -2,8 +2,8 @@
 trained with cross-entropy and Adam on MNIST, one jitted step per batch.
 
     python examples/mnist.py --data path/to/mnist --epochs 20 --augment
-    python examples/mnist.py --save mnist.npz            # a checkpoint after every epoch
-    python examples/mnist.py --save mnist.npz --resume   # continue an interrupted run
+    python examples/mnist.py --save mnist.safetensors           # a checkpoint after every epoch
+    python examples/mnist.py --save mnist.safetensors --resume  # continue an interrupted run
 
 ``--data`` names the folder holding the four MNIST files (train-images-idx3-ubyte.gz, ...);
 without it, ``$MICROGRAD_DATA/mnist``, else ~/.cache/micrograd/mnist, where missing files are

@@ -4,7 +4,7 @@ checkpoints of ``examples/mnist.py`` (progress bar, ``--augment``, ``--save/--re
 curve).
 
     python examples/mnist_cnn.py --data path/to/mnist --epochs 15
-    python examples/mnist_cnn.py --save cnn.npz --resume   # continue an interrupted run
+    python examples/mnist_cnn.py --save cnn.safetensors --resume   # continue an interrupted run
 
 The multilayer perceptron of ``mnist.py`` sees 784 unrelated numbers; the convolutions here see
 images: the same 3x3 filters slide over every position, so a stroke is recognised wherever it

@@ -1,8 +1,10 @@
-"""Checkpoints (mg.save / mg.load): round trips, checks against ``like``, damaged files, no
+"""Checkpoints (mg.save / mg.load): round trips, tensor names other tools read (safetensors,
+PyTorch), checks against ``like``, damaged and foreign files, old .npz checkpoints, no
 unpickling, atomic saves under SIGKILL, and the MNIST example's --save / --resume."""
 from __future__ import annotations
 
 import collections
+import json
 import os
 import pickle
 import random
@@ -11,10 +13,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import zipfile
+import zlib
 
 import numpy as np
 import pytest
+import safetensors.numpy
+from safetensors import safe_open
 
 import micrograd as mg
 from conftest import REPO
@@ -38,13 +42,65 @@ def assert_trees_equal(a, b):
         np.testing.assert_array_equal(xd, yd)
 
 
+def metadata(path):
+    with safe_open(path, framework="np") as f:
+        return f.metadata()
+
+
+def save_v1(path, tree):
+    """The .npz writer of earlier micrograd (checkpoint format version 1), reproduced: one entry
+    per leaf (leaf0, leaf1, ... in flatten order) and the structure as JSON in __micrograd__."""
+    arrays = []
+
+    def leaf(x):
+        if isinstance(x, mg.Tensor):
+            a, kind, extra = x.data, "tensor", {"requires_grad": bool(x.requires_grad)}
+        elif isinstance(x, (np.ndarray, np.generic)):
+            a, kind, extra = np.asarray(x), "array" if isinstance(x, np.ndarray) else "numpy_scalar", {}
+        else:
+            a, kind, extra = np.asarray(x), "python_scalar", {"type": type(x).__name__}
+        arrays.append(a)
+        return {"leaf": len(arrays) - 1, "kind": kind, "shape": list(a.shape), "dtype": a.dtype.str, **extra}
+
+    def encode(x):
+        if x is None:
+            return {"node": "None"}
+        children, treedef = mg.tree.flatten(x, is_leaf=lambda v: v is not x)
+        kind = treedef.node_class
+        if kind is None:
+            return leaf(x)
+        encoded = [encode(c) for c in children]
+        if kind is dict:
+            keys = [["None" if k is None else type(k).__name__, k] for k in treedef.aux]
+            return {"node": "dict", "keys": keys, "children": encoded}
+        if kind in (list, tuple):
+            return {"node": kind.__name__, "children": encoded}
+        if hasattr(x, "_fields"):
+            return {"node": "namedtuple", "class": kind.__name__, "fields": list(x._fields), "children": encoded}
+        labels = [f".{name}" for name, is_child, _ in treedef.aux if is_child]  # a module
+        return {"node": "class", "class": f"{kind.__module__}.{kind.__qualname__}", "labels": labels,
+                "children": encoded}
+
+    meta = json.dumps({"format": "micrograd-checkpoint", "version": 1, "tree": encode(tree)})
+    with open(path, "wb") as f:  # a file object: np.savez would add .npz to a name without it
+        np.savez(f, **{f"leaf{i}": a for i, a in enumerate(arrays)},
+                 __micrograd__=np.frombuffer(meta.encode("utf-8"), np.uint8))
+
+
+def save_foreign(path, tensors, tree, version=2):
+    """A safetensors file with a hand-made micrograd structure (and its valid checksum)."""
+    meta = json.dumps({"format": "micrograd-checkpoint", "version": version, "tree": tree})
+    safetensors.numpy.save_file(tensors, str(path), metadata={
+        "__micrograd__": meta, "__micrograd_crc32__": str(zlib.crc32(meta.encode()))})
+
+
 # --- round trips ------------------------------------------------------------------------------
 
 def test_model_with_tensors_round_trips_with_like(tmp_path):
     model = small_model(0)
     assert isinstance(model[0].weight, mg.Tensor) and model[0].weight.requires_grad
-    mg.save(tmp_path / "m.npz", model)
-    restored = mg.load(tmp_path / "m.npz", like=small_model(1))
+    mg.save(tmp_path / "m.safetensors", model)
+    restored = mg.load(tmp_path / "m.safetensors", like=small_model(1))
     assert_trees_equal(restored, model)
     assert restored[0].weight.requires_grad  # a tensor stays a tensor, as in like
     assert repr(restored) == repr(model)
@@ -61,9 +117,9 @@ def test_optimizer_state_and_trained_model_round_trip(tmp_path):
     for _ in range(2):
         model, state, _ = step(model, state, x, y)
     checkpoint = {"model": model, "opt_state": state, "epoch": 2}
-    mg.save(tmp_path / "c.npz", checkpoint)
+    mg.save(tmp_path / "c.safetensors", checkpoint)
     like = {"model": small_model(5), "opt_state": opt.init(small_model(5)), "epoch": 0}
-    restored = mg.load(tmp_path / "c.npz", like=like)
+    restored = mg.load(tmp_path / "c.safetensors", like=like)
     assert restored["epoch"] == 2 and type(restored["epoch"]) is int
     assert restored["opt_state"]["count"] == 2
     assert_trees_equal(restored["opt_state"], state)
@@ -84,9 +140,16 @@ def test_nested_containers_dtypes_scalars_and_none_round_trip_without_like(tmp_p
         "point": Point(np.ones(2), None),
         "tensor": mg.tensor([1.0, 2.0], requires_grad=True),
         "empty": ([], {}, ()),
+        # dtypes safetensors has no type for, a byte order it does not store, a strided view
+        "odd": [np.array([1 + 2j, -0.0 - 1j], np.complex64), np.complex128(3 - 4j), 2 + 1j,
+                np.array(["ab", "", "ü€"]), np.array([b"x\x00y", b""]), np.array(["2024-01-02"], "datetime64[D]"),
+                np.array([5, -6], "timedelta64[ms]"), np.array([1.5, np.pi], np.longdouble),
+                np.arange(6.0).astype(">f8").reshape(2, 3), np.arange(12, dtype=np.int16).reshape(3, 4)[::2, ::-2].T,
+                np.float16(0.5), np.array([2 ** 64 - 1], np.uint64), np.zeros((2, 0, 3), np.complex128),
+                np.array([], "U3")],
     }
-    mg.save(tmp_path / "t.npz", tree)
-    restored = mg.load(tmp_path / "t.npz")
+    mg.save(tmp_path / "t.safetensors", tree)
+    restored = mg.load(tmp_path / "t.safetensors")
     assert restored["point"]._fields == ("x", "y") and type(restored["point"]).__name__ == "Point"
     assert restored["point"] == Point(*restored["point"])
     np.testing.assert_array_equal(restored["point"].x, tree["point"].x)
@@ -94,29 +157,109 @@ def test_nested_containers_dtypes_scalars_and_none_round_trip_without_like(tmp_p
     assert restored["tensor"].requires_grad and isinstance(restored["tensor"], mg.Tensor)
     assert restored["scalars"] == [1, 2.5, True, 7]
     assert [type(v) for v in restored["scalars"]] == [int, float, bool, np.int64]
+    assert type(restored["odd"][2]) is complex and restored["odd"][2] == 2 + 1j
+    assert restored["odd"][8].dtype == np.dtype(">f8") and restored["odd"][3][2] == "ü€"
+    assert np.signbit(restored["odd"][0].real[1])  # complex parts come back bit for bit
     assert 1 in restored["nested"][0] and restored["nested"][0]["a"] is None
     without = {k: v for k, v in tree.items() if k != "point"}
     assert_trees_equal({k: v for k, v in restored.items() if k != "point"}, without)
     # with like, namedtuples come back as the original class
-    assert type(mg.load(tmp_path / "t.npz", like=tree)["point"]) is Point
+    assert type(mg.load(tmp_path / "t.safetensors", like=tree)["point"]) is Point
 
 
 def test_none_and_single_array_trees(tmp_path):
-    mg.save(tmp_path / "n.npz", None)
-    assert mg.load(tmp_path / "n.npz") is None
-    mg.save(tmp_path / "a.npz", np.float32(3))
-    assert mg.load(tmp_path / "a.npz") == np.float32(3)
+    mg.save(tmp_path / "n.safetensors", None)
+    assert mg.load(tmp_path / "n.safetensors") is None
+    mg.save(tmp_path / "a.safetensors", np.float32(3))
+    assert mg.load(tmp_path / "a.safetensors") == np.float32(3)
 
 
 def test_save_replaces_the_previous_file_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "c.npz"
+    path = tmp_path / "c.safetensors"
     mg.save(path, [np.zeros(2)])
     mg.save(path, [np.ones(3)])
     np.testing.assert_array_equal(mg.load(path)[0], np.ones(3))
-    assert os.listdir(tmp_path) == ["c.npz"]
-    assert zipfile.is_zipfile(path)  # a plain .npz: NumPy reads it too
-    with np.load(path, allow_pickle=False) as z:
-        np.testing.assert_array_equal(z["leaf0"], np.ones(3))
+    assert os.listdir(tmp_path) == ["c.safetensors"]
+    assert list(safetensors.numpy.load_file(path)) == ["0"]  # a plain safetensors file: other tools read it
+    np.testing.assert_array_equal(safetensors.numpy.load_file(path)["0"], np.ones(3))
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    """A write that stops short (a full disk), reported or not, never replaces the checkpoint."""
+    path = tmp_path / "c.safetensors"
+    mg.save(path, [np.zeros(2)])
+    real = safetensors.numpy.save_file
+
+    def short_write(tensors, filename, metadata=None):
+        real(tensors, filename, metadata=metadata)
+        with open(filename, "r+b") as f:
+            f.truncate(os.path.getsize(filename) - 3)
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", short_write)
+    with pytest.raises(OSError, match=r"stopped short .*the previous file at that path is unchanged"):
+        mg.save(path, [np.ones(2)])
+    assert os.listdir(tmp_path) == ["c.safetensors"]
+    np.testing.assert_array_equal(mg.load(path)[0], np.zeros(2))
+
+
+# --- what other tools see ----------------------------------------------------------------------
+
+def test_tensor_names_are_paths_in_the_tree(tmp_path):
+    model = small_model()
+    path = tmp_path / "c.safetensors"
+    mg.save(path, {"model": model, "opt_state": mg.Adam().init(model), "epoch": 5, "point": Point(1.0, None)})
+    loaded = safetensors.numpy.load_file(path)
+    layer = [f"{i}.{field}" for i in (0, 2) for field in ("weight", "bias")]  # as torch.nn.Sequential names them
+    assert sorted(loaded) == sorted([f"model.{n}" for n in layer] + [f"opt_state.{s}.{n}" for s in "mv" for n in layer]
+                                    + ["opt_state.count", "epoch", "point.x"])
+    np.testing.assert_array_equal(loaded["model.2.weight"], model[2].weight.data)
+    assert loaded["epoch"].shape == () and loaded["epoch"] == 5
+    meta = metadata(path)
+    assert sorted(meta) == ["__micrograd__", "__micrograd_crc32__"]
+    assert meta["__micrograd_crc32__"] == str(zlib.crc32(meta["__micrograd__"].encode()))
+    structure = json.loads(meta["__micrograd__"])
+    assert (structure["format"], structure["version"]) == ("micrograd-checkpoint", 2)
+    epoch = structure["tree"]["children"][0]
+    assert {k: epoch[k] for k in ("name", "kind", "shape", "dtype", "type")} == {
+        "name": "epoch", "kind": "python_scalar", "shape": [], "dtype": "<i8", "type": "int"}
+    # one leaf alone, colliding paths and the name safetensors reserves: unique names, loaded back exactly
+    mg.save(path, np.float32(3))
+    assert list(safetensors.numpy.load_file(path)) == ["root"]
+    tree = {1: np.zeros(1), "1": np.ones(1), "a.b": np.zeros(2), "a": {"b": np.ones(2)}, "__metadata__": np.ones(3),
+            "": [np.zeros(1)]}
+    mg.save(path, tree)
+    assert sorted(safetensors.numpy.load_file(path)) == [".0", "1", "1#2", "__metadata__#2", "a.b", "a.b#2"]
+    assert_trees_equal(mg.load(path), tree)
+
+
+def test_saved_mlp_reads_with_safetensors_load_file(tmp_path):
+    model = small_model()
+    mg.save(tmp_path / "mlp.safetensors", model)
+    loaded = safetensors.numpy.load_file(tmp_path / "mlp.safetensors")
+    assert sorted(loaded) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    for i in (0, 2):
+        np.testing.assert_array_equal(loaded[f"{i}.weight"], model[i].weight.data)  # (in_features, out_features)
+        np.testing.assert_array_equal(loaded[f"{i}.bias"], model[i].bias.data)
+        assert loaded[f"{i}.weight"].dtype == np.float32
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    h = np.maximum(x @ loaded["0.weight"] + loaded["0.bias"], 0)
+    np.testing.assert_allclose(h @ loaded["2.weight"] + loaded["2.bias"], model(x).data, rtol=1e-6)
+
+
+def test_saved_mlp_loads_into_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    model = small_model()
+    mg.save(tmp_path / "mlp.safetensors", model)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    # micrograd's Linear keeps weight as (in_features, out_features) and computes x @ W + b;
+    # PyTorch's as (out_features, in_features): transpose the weights
+    state = {name: t.T if name.endswith("weight") else t for name, t in load_file(tmp_path / "mlp.safetensors").items()}
+    net.load_state_dict(state)  # strict: every name matches
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    with torch.no_grad():
+        out = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, model(x).data, rtol=1e-5, atol=1e-6)
 
 
 # --- what cannot be saved ---------------------------------------------------------------------
@@ -129,13 +272,13 @@ def test_save_replaces_the_previous_file_and_leaves_no_temporary(tmp_path):
 ])
 def test_unsavable_trees_raise_naming_the_leaf(tmp_path, tree, message):
     with pytest.raises(mg.CheckpointError, match=message):
-        mg.save(tmp_path / "x.npz", tree)
+        mg.save(tmp_path / "x.safetensors", tree)
     assert os.listdir(tmp_path) == []
 
 
 def test_saving_a_traced_value_raises(tmp_path):
     def f(x):
-        mg.save(tmp_path / "x.npz", {"x": x})
+        mg.save(tmp_path / "x.safetensors", {"x": x})
         return x
     with pytest.raises(mg.CheckpointError, match=r"\['x'\] is a traced value"):
         mg.grad(lambda x: f(x).sum())(np.ones(2))
@@ -145,7 +288,7 @@ def test_saving_a_traced_value_raises(tmp_path):
 
 @pytest.fixture
 def saved(tmp_path):
-    path = tmp_path / "c.npz"
+    path = tmp_path / "c.safetensors"
     mg.save(path, {"model": small_model(), "opt": {"count": np.int64(3), "m": [np.zeros(2, np.float32)]}})
     return path
 
@@ -196,7 +339,7 @@ def big_tree():
 
 @pytest.mark.parametrize("keep", [0.0, 0.3, 0.7, 0.99])
 def test_truncated_file_is_reported(tmp_path, keep):
-    path = tmp_path / "c.npz"
+    path = tmp_path / "c.safetensors"
     mg.save(path, big_tree())
     data = path.read_bytes()
     path.write_bytes(data[:int(len(data) * keep)])
@@ -205,10 +348,10 @@ def test_truncated_file_is_reported(tmp_path, keep):
 
 
 def test_corrupted_bytes_are_reported(tmp_path):
-    path = tmp_path / "c.npz"
+    path = tmp_path / "c.safetensors"
     mg.save(path, big_tree())
     data = bytearray(path.read_bytes())
-    for offset in (len(data) // 3, len(data) // 2, 200):  # array data and a header: checksums catch both
+    for offset in (len(data) // 3, len(data) // 2, 200, 5):  # array data, the header and its length
         damaged = bytearray(data)
         damaged[offset] ^= 0x5A
         path.write_bytes(bytes(damaged))
@@ -216,7 +359,46 @@ def test_corrupted_bytes_are_reported(tmp_path):
             mg.load(path, like=big_tree())
 
 
-def test_structure_disagreeing_with_arrays_is_reported(tmp_path):
+def test_every_damaged_byte_is_reported(tmp_path):
+    """safetensors has no checksums; the structure's CRC-32s, its checks against the header and
+    the format's own checks together catch a changed byte anywhere in the file."""
+    path = tmp_path / "c.safetensors"
+    tree = {"model": mg.Linear(2, 1, key=mg.random.key(0)), "n": 3, "c": np.array([1j], np.complex64),
+            "s": np.array(["a"])}
+    mg.save(path, tree)
+    data = path.read_bytes()
+    for offset in range(len(data)):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0x5A
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(mg.CheckpointError, match="truncated or corrupted|damaged"):
+            mg.load(path, like=tree)
+
+
+def test_structure_disagreeing_with_tensors_is_reported(tmp_path):
+    path = tmp_path / "c.safetensors"
+    leaf = {"name": "x", "kind": "array", "shape": [3], "dtype": "<f8", "crc32": zlib.crc32(np.zeros(4))}
+    save_foreign(path, {"x": np.zeros(4)}, leaf)
+    with pytest.raises(mg.CheckpointError, match=r"damaged: the tensor 'x' has shape \(4,\) .* records \(3,\)"):
+        mg.load(path)
+    save_foreign(path, {"x": np.zeros(4)}, {**leaf, "name": "y"})
+    with pytest.raises(mg.CheckpointError, match=r"damaged: its structure names the tensor 'y', which the file"):
+        mg.load(path)
+    save_foreign(path, {"x": np.zeros(3), "y": np.zeros(1)}, leaf)
+    with pytest.raises(mg.CheckpointError, match=r"damaged: it holds tensors its structure does not name \('y'\)"):
+        mg.load(path)
+    save_foreign(path, {"x": np.ones(3)}, leaf)
+    with pytest.raises(mg.CheckpointError, match=r"damaged: the tensor 'x' fails its CRC-32 check"):
+        mg.load(path)
+    save_foreign(path, {"x": np.zeros(24, np.uint8).reshape(3, 8)}, {**leaf, "dtype": "|O", "stored": "bytes"})
+    with pytest.raises(mg.CheckpointError, match=r"damaged: the tensor 'x' has a dtype \(\|O\) or encoding"):
+        mg.load(path)  # bytes are never viewed as object pointers
+    save_foreign(path, {"x": np.zeros(3)}, leaf, version=3)
+    with pytest.raises(mg.CheckpointError, match=r"has format version 3; this micrograd reads version 2"):
+        mg.load(path)
+
+
+def test_structure_disagreeing_with_arrays_is_reported_in_npz_files(tmp_path):
     path = tmp_path / "c.npz"
     meta = '{"format": "micrograd-checkpoint", "version": 1, "tree": {"leaf": 0, "kind": "array", "shape": [3], "dtype": "<f8"}}'
     np.savez(path, leaf0=np.zeros(4), __micrograd__=np.frombuffer(meta.encode(), np.uint8))
@@ -225,14 +407,53 @@ def test_structure_disagreeing_with_arrays_is_reported(tmp_path):
 
 
 def test_other_files_are_not_checkpoints(tmp_path):
+    safetensors.numpy.save_file({"a": np.zeros(2)}, str(tmp_path / "plain.safetensors"))
+    with pytest.raises(mg.CheckpointError, match=r"is a safetensors file but not a micrograd checkpoint \(its "
+                                                 r"metadata has no __micrograd__ entry; its tensors are \['a'\]\)"):
+        mg.load(tmp_path / "plain.safetensors")
     np.savez(tmp_path / "plain.npz", a=np.zeros(2))
-    with pytest.raises(mg.CheckpointError, match="not a micrograd checkpoint"):
+    with pytest.raises(mg.CheckpointError, match="is an .npz file but not a micrograd checkpoint"):
         mg.load(tmp_path / "plain.npz")
-    (tmp_path / "text.npz").write_text("hello")
-    with pytest.raises(mg.CheckpointError, match="truncated or corrupted"):
-        mg.load(tmp_path / "text.npz")
+    (tmp_path / "text.safetensors").write_text("hello")
+    with pytest.raises(mg.CheckpointError, match="truncated or corrupted, or not a checkpoint: it starts neither as a "
+                                                 r"safetensors file nor as an .npz \(zip\) archive \(first bytes b'hello'\)"):
+        mg.load(tmp_path / "text.safetensors")
+    rng = np.random.default_rng(0)
+    for n in (0, 3, 9, 100, 5000):
+        (tmp_path / "random").write_bytes(rng.bytes(n))
+        with pytest.raises(mg.CheckpointError, match="truncated or corrupted"):
+            mg.load(tmp_path / "random")
+    (tmp_path / "random").write_bytes((100).to_bytes(8, "little") + b"{" + rng.bytes(200))  # starts as safetensors
+    with pytest.raises(mg.CheckpointError, match="truncated or corrupted and cannot be read"):
+        mg.load(tmp_path / "random")
     with pytest.raises(FileNotFoundError):
-        mg.load(tmp_path / "missing.npz")
+        mg.load(tmp_path / "missing.safetensors")
+
+
+# --- checkpoints of earlier micrograd (.npz, format version 1) ------------------------------------
+
+def test_old_npz_checkpoints_still_load(tmp_path):
+    model, opt = small_model(), mg.Adam(learning_rate=0.01)
+    state = opt.init(model)
+    checkpoint = {"model": model, "opt_state": state, "epoch": 2}
+    path = tmp_path / "old.safetensors"  # the first bytes tell the format, not the name
+    save_v1(path, checkpoint)
+    assert path.read_bytes()[:4] == b"PK\x03\x04"
+    like = {"model": small_model(5), "opt_state": opt.init(small_model(5)), "epoch": 0}
+    restored = mg.load(path, like=like)
+    assert_trees_equal(restored, checkpoint)
+    assert restored["model"][0].weight.requires_grad and type(restored["epoch"]) is int
+    with pytest.raises(mg.CheckpointError, match=r"at \['model'\]\.layers\[2\]\.weight: like has shape \(4, 5\)"):
+        mg.load(path, like={**like, "model": mg.Sequential([mg.Linear(3, 4), mg.ReLU(), mg.Linear(4, 5)])})
+    plain = {"a": [np.arange(3, dtype=np.int32), None], "p": Point(np.float32(1.5), 2.5), 7: (True, np.zeros((0, 2)))}
+    save_v1(tmp_path / "plain.npz", plain)
+    restored = mg.load(tmp_path / "plain.npz")
+    assert restored["p"] == (np.float32(1.5), 2.5) and restored[7][0] is True and restored["a"][1] is None
+    assert_trees_equal({k: v for k, v in restored.items() if k != "p"}, {k: v for k, v in plain.items() if k != "p"})
+    # saving again writes the new format, to the path given
+    mg.save(tmp_path / "plain.npz", restored)
+    assert (tmp_path / "plain.npz").read_bytes()[8:9] == b"{"
+    assert_trees_equal(mg.load(tmp_path / "plain.npz", like=restored), restored)
 
 
 class _RunsCode:
@@ -281,7 +502,7 @@ def test_kill_during_save_keeps_the_previous_checkpoint(tmp_path):
     still loads, whole and consistent, holding a save at least as recent as the last reported."""
     script = tmp_path / "saver.py"
     script.write_text(_SAVER)
-    path = tmp_path / "big.npz"
+    path = tmp_path / "big.safetensors"
     rng = random.Random(1234)
     killed_mid_save = 0
     deadline = time.monotonic() + 20
@@ -320,7 +541,7 @@ def test_mnist_example_saves_and_resumes(mnist_dir, tmp_path, capsys, monkeypatc
     from test_examples import run_example
     module = run_example("mnist.py", [])
     common = ["--data", mnist_dir, "--epochs", "2", "--batch-size", "256", "--no-augment", "--plot", ""]
-    straight = module["main"](common + ["--save", str(tmp_path / "straight.npz")])
+    straight = module["main"](common + ["--save", str(tmp_path / "straight.safetensors")])
 
     real_save = mg.save
 
@@ -330,22 +551,23 @@ def test_mnist_example_saves_and_resumes(mnist_dir, tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(mg, "save", save_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        module["main"](common + ["--save", str(tmp_path / "run.npz"), "--resume"])
+        module["main"](common + ["--save", str(tmp_path / "run.safetensors"), "--resume"])
     monkeypatch.setattr(mg, "save", real_save)
     capsys.readouterr()
-    resumed = module["main"](common + ["--save", str(tmp_path / "run.npz"), "--resume"])
+    resumed = module["main"](common + ["--save", str(tmp_path / "run.safetensors"), "--resume"])
     out = capsys.readouterr().out
     assert "resuming from" in out and "1 of 2 epochs done" in out
     assert "epoch 1/2" not in out and "epoch 2/2" in out
     # equal up to rounding: until its kernels are compiled (in the background) a jitted step runs
     # with NumPy, whose float32 sums round differently, so two runs may differ in the last bits
     assert abs(resumed - straight) <= 0.002
-    with np.load(tmp_path / "run.npz") as a, np.load(tmp_path / "straight.npz") as b:  # model, Adam state, losses
-        assert a.files == b.files
-        for name in a.files:
-            np.testing.assert_allclose(a[name], b[name], rtol=1e-3, atol=1e-5)
+    a = safetensors.numpy.load_file(tmp_path / "run.safetensors")  # model, Adam state, losses
+    b = safetensors.numpy.load_file(tmp_path / "straight.safetensors")
+    assert sorted(a) == sorted(b) and "losses" in a and "model.0.weight" in a
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-3, atol=1e-5)
     # a finished run resumes to nothing more to do; a run of another length is refused clearly
-    assert module["main"](common + ["--save", str(tmp_path / "run.npz"), "--resume"]) == resumed
+    assert module["main"](common + ["--save", str(tmp_path / "run.safetensors"), "--resume"]) == resumed
     with pytest.raises(SystemExit, match=r"(?s)cannot resume: .*\[.losses.\].*--epochs and --batch-size"):
-        module["main"](common[:2] + ["--epochs", "3"] + common[4:] + ["--save", str(tmp_path / "run.npz"),
+        module["main"](common[:2] + ["--epochs", "3"] + common[4:] + ["--save", str(tmp_path / "run.safetensors"),
                                                                     "--resume"])

@@ -644,8 +644,8 @@ def test_dropout2d_zeroes_whole_channels():
 
 def test_conv_model_round_trips_through_a_checkpoint(tmp_path):
     model = _cnn(0)
-    mg.save(tmp_path / "cnn.npz", model)
-    restored = mg.load(tmp_path / "cnn.npz", like=_cnn(1))
+    mg.save(tmp_path / "cnn.safetensors", model)
+    restored = mg.load(tmp_path / "cnn.safetensors", like=_cnn(1))
     assert repr(restored) == repr(model)
     for a, b in zip(restored.parameters(), model.parameters()):
         assert isinstance(a, mg.Tensor) and a.requires_grad and a.dtype == b.dtype
