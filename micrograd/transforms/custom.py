@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core import tree
-from ..core.errors import NotDifferentiableError, with_location
+from ..core.errors import NotDifferentiableError, check_callable, with_location
 from ..core.ir import Program, aval_of
 from ..core.primitive import Primitive
 from ..core.trace import Tracer, eval_program, trace_closed
@@ -158,6 +158,7 @@ class custom_jvp:
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_callable(fun, "custom_jvp")
         functools.update_wrapper(self, fun)
         self.fun, self.nondiff_argnums, self.jvp_rule = fun, tuple(nondiff_argnums), None
 
@@ -268,6 +269,7 @@ class custom_vjp:
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        check_callable(fun, "custom_vjp")
         functools.update_wrapper(self, fun)
         self.fun, self.nondiff_argnums, self.fwd, self.bwd = fun, tuple(nondiff_argnums), None, None
 
@@ -364,6 +366,7 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy: Any = None, s
     >>> mg.grad(lambda w: layer(w, 2.0))(0.0)
     array(2.)
     """
+    check_callable(fun, "checkpoint")
     if policy is not None:
         raise NotImplementedError("checkpoint: policy= (saving some values) is not supported; everything is recomputed")
 

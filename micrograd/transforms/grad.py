@@ -15,7 +15,8 @@ import numpy as np
 from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import float0, is_float
-from ..core.errors import NotDifferentiableError
+from ..core.errors import (NotDifferentiableError, argument_leaves, check_argnums, check_callable, describe_value,
+                           join_arguments, name_of, traced_origin, with_location)
 from ..core.ir import Const, Program, Var, aval_of
 from ..core.trace import Tracer, bind, concrete, trace_to_program
 
@@ -168,7 +169,38 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     >>> pullback(np.array([1.0, 1.0]))
     (array([1., 2.]),)
     """
+    check_callable(f, "vjp")
+    check_primals(primals, "vjp")
     return traced_vjp(f, primals, has_aux, "vjp")
+
+
+def leaf_dtype(leaf: Any) -> np.dtype:
+    """The dtype a transform's input leaf has as an array (object for what is not a number)."""
+    dtype = getattr(leaf, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return dtype
+    try:
+        return np.asarray(leaf).dtype
+    except Exception:  # noqa: BLE001 - anything NumPy cannot make an array of is not one
+        return np.dtype(object)
+
+
+NOT_NUMBERS = "OUSVMm"  # object, strings, bytes, void, datetimes: no derivative, nothing to trace
+COMPLEX_HINT = ("complex numbers are not supported yet by grad, vjp and jvp (nor jacfwd, jacrev, hessian): "
+                "pass the real and imaginary parts as separate float arrays (z.real, z.imag)")
+
+
+def check_primals(primals: Sequence[Any], name: str) -> None:
+    """The points of ``vjp``/``jvp``: arrays or numbers (complex ones are not supported yet)."""
+    for i, primal in enumerate(primals):
+        for leaf in tree.leaves(primal):
+            dtype = leaf_dtype(leaf)
+            if dtype.kind in NOT_NUMBERS:
+                raise TypeError(with_location(
+                    f"{name}: primal {i} is {describe_value(leaf)}, not an array: {name} takes float arrays and "
+                    f"numbers, or tuples, lists and dicts of them"))
+            if dtype.kind == "c":
+                raise TypeError(with_location(f"{name}: primal {i} has dtype {dtype}: {COMPLEX_HINT}"))
 
 
 def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
@@ -198,38 +230,77 @@ def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
     return out, pullback
 
 
-def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str, kwargs: dict | None = None) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
         if not -nargs <= n < nargs:
-            raise ValueError(f"{name}: argnums={argnums!r} is out of range for a call with {nargs} positional "
-                             f"argument{'s' if nargs != 1 else ''}")
+            keywords = (f" (keyword arguments, here {', '.join(kwargs)}, are not counted: pass the ones to "
+                        f"differentiate positionally)" if kwargs else "")
+            raise ValueError(with_location(
+                f"{name}: argnums={argnums!r} is out of range for a call with {nargs} positional "
+                f"argument{'s' if nargs != 1 else ''}{keywords}"))
     return tuple(n % nargs for n in nums)
 
 
 def _check_differentiable(args: Sequence[Any], nums: Sequence[int], name: str) -> None:
     for n in nums:
         for leaf in tree.leaves(args[n]):
-            dtype = leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
+            dtype = leaf_dtype(leaf)
+            if dtype.kind in NOT_NUMBERS:
+                raise TypeError(with_location(
+                    f"{name}: argument {n} is {describe_value(leaf)}, not an array: derivatives are taken with "
+                    f"respect to float arrays and numbers, or tuples, lists and dicts of them. Leave the argument "
+                    f"out of argnums."))
+            if dtype.kind == "c":
+                raise TypeError(with_location(
+                    f"{name} needs float inputs, but argument {n} has dtype {dtype}: {COMPLEX_HINT}."))
             if not is_float(dtype):
-                raise TypeError(
+                raise TypeError(with_location(
                     f"{name} needs float inputs, but argument {n} has dtype {dtype}: integer and bool values "
                     f"have no derivative. Pass floats (e.g. np.asarray(x, float)), or leave the argument out "
-                    f"of argnums.")
+                    f"of argnums."))
+
+
+def differentiated_origin_error(error: Exception, selected: Sequence[Any], leaves: Sequence[Any], f: Callable,
+                                name: str) -> Exception | None:
+    """A conversion error (``range(n)``, ``np.zeros(n)``, ``if x:``) of a value computed from the
+    differentiated arguments, rewritten to name them; ``None`` for other errors."""
+    origin = traced_origin(error, tree.leaves(selected))
+    if origin is None or origin.inputs is None:
+        return None
+    if not origin.inputs:
+        return None
+    arguments = join_arguments(leaves[i] for i in origin.inputs)
+    what = f"{origin.about(arguments)} of {name_of(f)}, differentiated (and so traced) by {name}"
+    if origin.wants_int:
+        advice = ("Sizes, shapes, loop counts and indices must be Python ints known while tracing: pass them in "
+                  "arguments that argnums leaves out (only the differentiated arguments are traced).")
+    else:
+        advice = origin.hint
+    return origin.error(what, advice)
 
 
 def differentiated_arguments(f: Callable, args: tuple, kwargs: dict, argnums: int | Sequence[int],
                              name: str) -> tuple[Callable, tuple]:
     """``(g, primals)``: the arguments ``argnums`` selects (checked: in range, floats) and ``g``,
     ``f`` as a function of those alone with the other arguments fixed."""
-    nums = _argnums_tuple(argnums, len(args), name)
+    nums = _argnums_tuple(argnums, len(args), name, kwargs)
     _check_differentiable(args, nums, name)
+    leaves: list = []
 
     def f_of_selected(*selected):
         full = list(args)
         for n, value in zip(nums, selected):
             full[n] = value
-        return f(*full, **kwargs)
+        try:
+            return f(*full, **kwargs)
+        except TypeError as e:
+            if not leaves:
+                leaves.extend(argument_leaves(f, [(n, args[n]) for n in nums]))
+            better = differentiated_origin_error(e, selected, leaves, f, name)
+            if better is None:
+                raise
+            raise better.with_traceback(e.__traceback__) from None
 
     return f_of_selected, tuple(args[n] for n in nums)
 
@@ -244,9 +315,15 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> mg.value_and_grad(lambda x: x ** 2)(np.array([1.0]))
     (array([1.]), array([2.]))
     """
+    check_callable(f, "value_and_grad")
+    argnums = check_argnums(argnums, f"value_and_grad({name_of(f)})")
+    return _value_and_grad(f, argnums, has_aux)
+
+
+def _value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux: bool) -> Callable:
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any):
-        name = f"grad({getattr(f, '__name__', 'f')})"
+        name = f"grad({name_of(f)})"
         f_of_selected, primals = differentiated_arguments(f, args, kwargs, argnums, name)
         out, pullback, *aux = traced_vjp(f_of_selected, primals, has_aux, name)
         leaves = [aval_of(leaf) for leaf in tree.leaves(out)]
@@ -272,7 +349,9 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     >>> mg.grad(mg.grad(mg.grad(np.sin)))(0.0)  # -cos(0)
     array(-1.)
     """
-    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    check_callable(f, "grad")
+    argnums = check_argnums(argnums, f"grad({name_of(f)})")
+    value_and_grad_f = _value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any):
@@ -294,6 +373,8 @@ def chain(*fs: Callable) -> Callable:
     """
     if not fs:
         raise TypeError("chain needs at least one function")
+    for i, f in enumerate(fs):
+        check_callable(f, "chain", f"function {i}")
     outer, inner = fs[0], fs[1:]
 
     def chained(x: Any):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core import tree
+from ..core.errors import check_argnums, check_callable, name_of
 from ..core.ir import aval_of
 from .grad import differentiated_arguments, traced_vjp
 from .jvp import jvp
@@ -41,6 +42,9 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     array([[2., 0.],
            [0., 4.]])
     """
+    check_callable(f, "jacfwd")
+    argnums = check_argnums(argnums, f"jacfwd({name_of(f)})")
+
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         f_sel, primals = differentiated_arguments(f, args, kwargs, argnums, "jacfwd")
@@ -72,6 +76,9 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     array([[0.   , 0.   ],
            [0.841, 0.   ]])
     """
+    check_callable(f, "jacrev")
+    argnums = check_argnums(argnums, f"jacrev({name_of(f)})")
+
     @functools.wraps(f)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         f_sel, primals = differentiated_arguments(f, args, kwargs, argnums, "jacrev")
@@ -111,4 +118,6 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     array([[6., 2.],
            [2., 0.]])
     """
+    check_callable(f, "hessian")
+    argnums = check_argnums(argnums, f"hessian({name_of(f)})")
     return jacfwd(jacrev(f, argnums), argnums)

@@ -22,9 +22,12 @@ from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
 from ..config import all_finite, config, debug_nans
 from ..core import tree
+from ..core.errors import (parameters_of, argument_leaves, check_argnames, check_argnums, check_callable,
+                           describe_value, join, join_arguments, name_of, traced_origin, with_location)
 from ..core.ir import Var
 from ..core.trace import _local, eval_program, trace_to_program
 from ..primitives import indexing, shape
+from .grad import NOT_NUMBERS, leaf_dtype
 
 
 class _Static:
@@ -170,8 +173,10 @@ class Jitted:
                  donate_argnums: Sequence[int], cache: str | bool | None, strict: bool):
         functools.update_wrapper(self, f)
         self.f = f
-        self.static_argnums = tuple(static_argnums)
-        self.static_argnames = tuple(static_argnames)
+        self._given = tuple(static_argnums), tuple(static_argnames)  # as written, for messages
+        self._params = parameters_of(f)
+        # a static parameter is static however it is passed: by position or by name
+        self.static_argnums, self.static_argnames = self._resolve_static(*self._given)
         # as in JAX: the arrays of these arguments may be overwritten by results (compiled loops
         # write a result into a donated input of its shape once nothing else reads it), so the
         # caller must not use them after the call
@@ -185,6 +190,34 @@ class Jitted:
         self.trace_count = 0
         self._lock = threading.Lock()
 
+    def _resolve_static(self, nums: tuple, names: tuple) -> tuple[tuple, tuple]:
+        """``static_argnums`` and ``static_argnames`` checked against ``f``'s signature (when it has
+        one), each completed with the parameters the other names."""
+        if self._params is None:
+            return nums, names
+        positional, by_keyword, params, var_positional, var_keyword = self._params
+        fn = name_of(self.f)
+        for i in nums:
+            if not var_positional and not -len(positional) <= i < len(positional):
+                raise ValueError(with_location(
+                    f"jit({fn}): static_argnums names position {i}, but {fn} takes "
+                    f"{len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
+                    f"{' (' + ', '.join(positional) + ')' if positional else ''}"))
+        for name in names:
+            param = params.get(name)
+            if param is None and not var_keyword or param is not None and param.kind in (
+                    param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise ValueError(with_location(
+                    f"jit({fn}): static_argnames names {name!r}, which is not a parameter of "
+                    f"{fn} (its parameters: {', '.join(params) or 'none'})"))
+            if param is not None and param.kind is param.POSITIONAL_ONLY:
+                raise ValueError(with_location(
+                    f"jit({fn}): static_argnames names {name!r}, a positional-only parameter; "
+                    f"use static_argnums={positional.index(name)}"))
+        more_nums = tuple(positional.index(n) for n in names if n in by_keyword)
+        more_names = tuple(positional[i] for i in nums if 0 <= i < len(positional) and positional[i] in by_keyword)
+        return tuple(dict.fromkeys(nums + more_nums)), tuple(dict.fromkeys(names + more_names))
+
     def _split(self, args: tuple, kwargs: dict):
         """(the signature key, the leaves of the dynamic arguments as C-contiguous arrays)."""
         if not self.static_argnums and not self.static_argnames and not kwargs:
@@ -196,9 +229,111 @@ class Jitted:
                 (k, _Static(v)) for k, v in sorted(kwargs.items()) if k in self.static_argnames)
             dynamic = (tuple(a for i, a in enumerate(args) if i not in nums),
                        {k: v for k, v in kwargs.items() if k not in self.static_argnames})
+            try:
+                hash(static)
+            except TypeError:
+                self._unhashable(args, kwargs, nums)
         leaves, treedef = tree.flatten(dynamic)
         leaves = [x if type(x) is np.ndarray and x.flags.c_contiguous else np.asarray(x, order="C") for x in leaves]
         return (treedef, static, tuple(map(_array_key, leaves))), leaves
+
+    def _unhashable(self, args: tuple, kwargs: dict, nums: set) -> None:
+        static = [(f"static argument {i}" + (f" ({self._params[0][i]})" if self._params and i < len(self._params[0])
+                                             else ""), args[i]) for i in sorted(nums)]
+        static += [(f"static argument {k}", v) for k, v in sorted(kwargs.items()) if k in self.static_argnames]
+        for what, value in static:
+            try:
+                hash(value)
+            except TypeError:
+                advice = ("arrays are traced: leave it out of static_argnums and static_argnames (or pass a Python "
+                          "number)" if isinstance(value, np.ndarray) else
+                          "pass a tuple instead of a list, a tuple of (key, value) pairs instead of a dict")
+                raise TypeError(with_location(
+                    f"jit({name_of(self.f)}): {what} is {describe_value(value)}, which is not hashable, but static "
+                    f"arguments must be: jit keeps one compiled version per value of its static arguments. "
+                    f"{advice[0].upper()}{advice[1:]}.")) from None
+
+    def _suggest_static(self, leaves: list) -> str:
+        """``mg.jit(f, static_argnums=...)`` and/or ``mg.jit(f, static_argnames=...)`` that make
+        these arguments static, keeping those already static."""
+        fn = name_of(self.f)
+        fn = fn if fn.isidentifier() else "f"
+        given_nums, given_names = self._given
+        keyword_names = self._params[1] if self._params else set()
+        nums = list(dict.fromkeys(list(given_nums) + [l.position for l in leaves if l.position is not None]))
+        names = list(dict.fromkeys(list(given_names) + [l.name for l in leaves if l.name and (
+            l.keyword or l.name in keyword_names)]))
+
+        def call(nums, names):
+            show = (lambda v: repr(v[0]) if len(v) == 1 else repr(tuple(v)))
+            return f"mg.jit({fn}" + (f", static_argnums={show(nums)}" if nums else "") + (
+                f", static_argnames={show(names)}" if names else "") + ")"
+        options = []
+        if all(l.position is not None for l in leaves):
+            options.append(call(nums, list(given_names)))
+        if all(l.name and (l.keyword or l.name in keyword_names) for l in leaves):
+            options.append(call(list(given_nums), names))
+        named = leaves[0].name if len(leaves) == 1 and leaves[0].name else None
+        note = ""
+        for leaf in leaves:
+            value = leaf.whole
+            if isinstance(value, (np.ndarray, np.generic)):
+                note = f"; pass {leaf.argument()} as a Python number: static arguments are not arrays"
+                break
+            try:
+                hash(value)
+            except TypeError:
+                note = (f"; static arguments must be hashable, so pass {leaf.argument()} as a tuple rather than a "
+                        f"{type(value).__name__}")
+                break
+        return (f"Mark {'it' if len(leaves) == 1 else 'them'} static: {' or '.join(options)} ({fn} is then traced "
+                f"and compiled once for each value{' of ' + named if named else ''}{note}).")
+
+    def _check_traceable(self, leaves: list) -> None:
+        """Arguments jit traces are arrays and numbers (complex ones too)."""
+        for leaf in leaves:
+            if leaf_dtype(leaf.value).kind in NOT_NUMBERS:
+                raise TypeError(with_location(
+                    f"jit({name_of(self.f)}): {leaf} is {describe_value(leaf.value)}, which jit cannot trace: it "
+                    f"traces arrays and numbers, or tuples, lists and dicts of them, and every argument not marked "
+                    f"static. {self._suggest_static([leaf])}"))
+
+    def _conversion_error(self, error: Exception, inputs: list, leaves: list) -> Exception | None:
+        """``error``, raised while tracing, rewritten when a value computed from traced arguments was
+        used where a Python value is needed (``range(n)``, ``np.zeros(n)``, ``if flag:``): it names
+        the arguments, and says to make the ones given Python numbers static."""
+        origin = traced_origin(error, inputs)
+        if origin is None:
+            return None
+        fn = name_of(self.f)
+        if origin.inputs is None:  # the value itself was not found: suspect the numbers jit traced
+            message = str(error)
+            suspects = [l for i, l in enumerate(leaves) if l.scalar and f"Tracer<{inputs[i].aval}>" in message]
+            if not suspects:
+                return None
+            described = join(dict.fromkeys(str(l) for l in suspects))
+            what = (f"it is computed from arguments of {fn} that jit traces (which ones is not known here; "
+                    f"{described} {'is' if len(suspects) == 1 else 'are'} given Python numbers, which jit traces "
+                    f"like every argument not marked static)")
+            return origin.error(what, self._suggest_static(suspects))
+        used = [leaves[i] for i in origin.inputs]
+        if not used:
+            return None
+        arguments = join_arguments(used)
+        scalars = [l for l in used if l.scalar]
+        if len({str(l) for l in used}) == 1:
+            what = (f"{origin.about(arguments)} of {fn}, {used[0].kind()} that jit traces like every argument not "
+                    f"marked static")
+        else:
+            what = f"{origin.about(arguments)} of {fn}, which jit traces like every argument not marked static"
+        if not scalars:
+            return origin.error(what, origin.hint)
+        advice = self._suggest_static(scalars)
+        if any(not isinstance(l.value, (bool, int, float, complex)) for l in used):  # arrays: the usual hint first
+            advice = f"{origin.hint} {advice}".strip()
+        elif "where" in origin.hint:
+            advice += f" Or keep it traced: {origin.hint[:1].lower()}{origin.hint[1:]}"
+        return origin.error(what, advice)
 
     def _dynamic_function(self, args: tuple, kwargs: dict) -> Callable:
         if not self.static_argnums and not self.static_argnames and not kwargs:
@@ -278,11 +413,27 @@ class Jitted:
         self.trace_count += 1
         key, leaves = self._split(args, kwargs)
         treedef = key[0]
+        n = len(args)
+        static = {i % n for i in self.static_argnums if -n <= i < n}
+        described = argument_leaves(self.f, [(i, a) for i, a in enumerate(args) if i not in static],
+                                    {k: v for k, v in kwargs.items() if k not in self.static_argnames})
+        self._check_traceable(described)
         f_dyn = self._dynamic_function(args, kwargs)
+
+        def explaining(*tracers):
+            try:
+                return f_dyn(*tracers)
+            except TypeError as e:
+                better = self._conversion_error(e, tree.leaves(tracers), described)
+                if better is None:
+                    raise
+                raise better.with_traceback(e.__traceback__) from None
+
+        name = f"jit({name_of(self.f)})"
         if f_dyn is self.f:
-            program = trace_to_program(self.f, tuple(tree.unflatten(treedef, leaves)), "jit")
+            program = trace_to_program(explaining, tuple(tree.unflatten(treedef, leaves)), name)
         else:
-            program = trace_to_program(f_dyn, tree.unflatten(treedef, leaves), "jit")
+            program = trace_to_program(explaining, tree.unflatten(treedef, leaves), name)
         return lower(optimize(program), self._donated_inputs(args, program))
 
     def _donated_inputs(self, args: tuple, program) -> list:
@@ -334,13 +485,24 @@ def jit(f: Callable | None = None, *, static_argnums: int | Sequence[int] = (), 
     else ~/.cache/micrograd/jit; ``False``: no disk cache). With ``strict=True`` a kernel Numba
     cannot compile raises :class:`CompileError` instead of running with NumPy.
 
+    Arguments are traced, except those ``static_argnums`` (positions) and ``static_argnames``
+    (names) mark static: hashable values (a size, a flag, a string) that ``f`` may use as Python
+    values, each new value tracing ``f`` again. A parameter either one names is static
+    however it is passed, by position or by name.
+
     >>> import numpy as np, micrograd as mg
     >>> step = mg.jit(mg.grad(lambda w, x: np.sum(np.tanh(w * x))))
     >>> step(np.array([0.5, 1.0]), np.array([1.0, 2.0])).round(4)
     array([0.7864, 0.1413])
     """
+    if f is not None:
+        check_callable(f, "jit")
+    fn = "jit" if f is None else f"jit({name_of(f)})"
+    as_tuple = (lambda v: (v,) if isinstance(v, int) else v)
+    static_argnums = as_tuple(check_argnums(static_argnums, fn, "static_argnums"))
+    static_argnames = check_argnames(static_argnames, fn, "static_argnames")
+    donate_argnums = as_tuple(check_argnums(donate_argnums, fn, "donate_argnums"))
     if f is None:
         return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
                              donate_argnums=donate_argnums, cache=cache, strict=strict)
-    as_tuple = (lambda v: (v,) if isinstance(v, (int, str)) else tuple(v))
-    return Jitted(f, as_tuple(static_argnums), as_tuple(static_argnames), as_tuple(donate_argnums), cache, strict)
+    return Jitted(f, static_argnums, static_argnames, donate_argnums, cache, strict)

@@ -14,9 +14,10 @@ import numpy as np
 from ..config import check_finite, config, debug_nans
 from ..core import tree
 from ..core.dtypes import is_float
+from ..core.errors import check_callable
 from ..core.ir import Const, Program, Var, aval_of
 from ..core.trace import bind, concrete, eval_program, trace_to_program
-from .grad import _materialize, _zeros, add_any
+from .grad import _materialize, _zeros, add_any, check_primals
 
 
 def forward_pass(program: Program, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list, list]:
@@ -92,8 +93,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     >>> mg.jvp(np.sin, (np.array([0.0, 1.0]),), (np.array([1.0, 0.5]),))[1].round(4)
     array([1.   , 0.2702])
     """
+    check_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples (one entry per argument)")
+    check_primals(primals, "jvp")
     flat_tangents = _check_tangents(primals, tangents, "jvp")
     program = trace_to_program(f, tuple(primals), "jvp")
     flat_primals = [concrete(x) for x in tree.leaves(tuple(primals))]
@@ -113,6 +116,8 @@ def linearize(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     >>> f_jvp(1.0)  # 3 x^2
     array(12.)
     """
+    check_callable(f, "linearize")
+    check_primals(primals, "linearize")
     outs = []
 
     def tangent_map(*tangents):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from ..core.errors import check_callable
 from ..core.ir import Program
 from ..core.trace import trace_to_program
 
@@ -18,6 +19,7 @@ def make_ir(f: Callable) -> Callable[..., Program]:
         c:f64[] = reduce_sum[axes=(0,)] b
       in (c) }
     """
+    check_callable(f, "make_ir")
     @functools.wraps(f)
     def traced(*args: Any) -> Program:
         return trace_to_program(f, args, name="make_ir")

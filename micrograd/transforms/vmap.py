@@ -13,10 +13,12 @@ import numpy as np
 
 from ..config import check_finite, config, debug_nans
 from ..core import tree
+from ..core.errors import (argument_leaves, check_callable, describe_value, join_arguments, name_of, traced_origin,
+                           with_location)
 from ..core.ir import Aval, Const, Program, Var, aval_of
 from ..core.trace import bind, concrete, trace_to_program
 from ..primitives.shape import broadcast_to, move_axis
-from .grad import _materialize
+from .grad import NOT_NUMBERS, _materialize
 
 
 def batch_pass(program: Program, args: Sequence[Any], dims: Sequence[int | None]) -> tuple[list, list]:
@@ -83,6 +85,39 @@ def _children_like(prefix_def: tree.TreeDef, x: Any) -> list[Any]:
     return [sub for c, d in zip(children, prefix_def.children) for sub in _children_like(d, c)]
 
 
+def _explaining(f: Callable, args: tuple, flat_axes: list) -> Callable:
+    """``f``, whose conversion errors (``range(n)``, ``np.zeros(n)``) of values computed from
+    arguments vmap does not map say that those arguments are traced all the same."""
+    def traced(*tracers):
+        try:
+            return f(*tracers)
+        except TypeError as e:
+            origin = traced_origin(e, tree.leaves(tracers))
+            if origin is None or not origin.inputs or any(flat_axes[i] is not None for i in origin.inputs):
+                raise
+            leaves = argument_leaves(f, list(enumerate(args)))
+            arguments = join_arguments(leaves[i] for i in origin.inputs)
+            what = (f"{origin.about(arguments)} of {name_of(f)}, which vmap does not map (in_axes None) but traces "
+                    f"like the others")
+            advice = ("Close over such values instead of passing them: mg.vmap(lambda x: f(x, n)) "
+                      "keeps n a Python value." if origin.wants_int else origin.hint)
+            raise origin.error(what, advice).with_traceback(e.__traceback__) from None
+    return traced
+
+
+def _check_axes(axes: Any, what: str, f: Callable) -> None:
+    """``in_axes``/``out_axes``: an int, ``None``, or a pytree of them (a tuple per argument)."""
+    def is_axis(a):
+        return a is None or isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+    bad = [a for a in tree.flatten(axes, is_leaf=lambda v: v is None)[0] if not is_axis(a)]
+    if bad:
+        got = f"{axes!r} ({type(axes).__name__})" if bad[0] is axes else f"{axes!r}, whose entry {bad[0]!r} is a " \
+                                                                          f"{type(bad[0]).__name__}"
+        raise TypeError(with_location(
+            f"vmap({name_of(f)}): {what} must be an int, None, or a tuple with one entry per "
+            f"{'argument' if what == 'in_axes' else 'output'} (each an int, None, or a pytree of them), got {got}"))
+
+
 def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     """Vectorize ``f`` over axis ``in_axes`` of its arguments (``None``: not mapped), putting the
     mapped axis of the results at ``out_axes``. ``in_axes`` may be an int, ``None``, or a tuple
@@ -92,14 +127,30 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     >>> mg.vmap(np.dot, in_axes=(0, None))(np.ones((3, 2)), np.array([1.0, 2.0]))
     array([3., 3., 3.])
     """
+    check_callable(f, "vmap")
+    _check_axes(in_axes, "in_axes", f)
+    _check_axes(out_axes, "out_axes", f)
+
     @functools.wraps(f)
-    def vmapped(*args: Any) -> Any:
+    def vmapped(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(with_location(
+                f"vmap({name_of(f)}) takes positional arguments only (in_axes counts them), got keyword "
+                f"argument{'s' if len(kwargs) > 1 else ''} {', '.join(map(repr, kwargs))}: pass "
+                f"{'them' if len(kwargs) > 1 else 'it'} positionally, or close over {'them' if len(kwargs) > 1 else 'it'}"
+                f" (mg.vmap(lambda x: f(x, key=value)))"))
         flat_args, in_tree = tree.flatten(args)
         flat_axes = _leaf_axes(in_axes, args, "in_axes")
         size, sizes = None, []
         unbatched, values, dims = [], [], []
         for i, (x, axis) in enumerate(zip(flat_args, flat_axes)):
             x = concrete(x)
+            if x.dtype.kind in NOT_NUMBERS:
+                leaf = argument_leaves(f, list(enumerate(args)))[i]
+                raise TypeError(with_location(
+                    f"vmap({name_of(f)}): {leaf} is {describe_value(flat_args[i])}, which vmap cannot map or trace: "
+                    f"it takes arrays and numbers, or tuples, lists and dicts of them. Close over the value instead: "
+                    f"mg.vmap(lambda x: f(x, value))"))
             if axis is not None:
                 if not -x.ndim <= axis < max(x.ndim, 1) or x.ndim == 0:
                     raise ValueError(f"vmap: in_axes={axis} is out of range for argument leaf {i} of shape {x.shape}")
@@ -116,7 +167,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             dims.append(axis)
         if size is None:
             raise ValueError("vmap: no argument is mapped (in_axes is None everywhere)")
-        program = trace_to_program(f, tree.unflatten(in_tree, unbatched), "vmap")
+        program = trace_to_program(_explaining(f, args, flat_axes), tree.unflatten(in_tree, unbatched), "vmap")
         outs, out_dims = batch_pass(program, values, dims)
         out_axes_flat = _expand_prefix(out_axes, tree.unflatten(program.out_tree, outs), "out_axes")
         results = []
