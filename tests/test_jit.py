@@ -1,5 +1,6 @@
 """jit: compiled programs agree with the NumPy interpreter; caching, retracing and fallbacks."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -158,12 +159,13 @@ SCRIPT = textwrap.dedent("""
     kernels = [d for p in g.programs.values() for d in p.dispatchers]
     hits = sum(sum(k.stats.cache_hits.values()) for k in kernels)
     misses = sum(sum(k.stats.cache_misses.values()) for k in kernels)
-    print(f"hits={hits} misses={misses} out={out.sum():.12f}")
+    from micrograd.backend import compile
+    print(f"hits={hits} misses={misses} workers={len(compile._workers)} out={out.sum():.12f}")
 """)
 
 
-def _run_script(cache):
-    env = dict(os.environ, PYTHONWARNINGS="default")
+def _run_script(cache, **env):
+    env = dict(os.environ, PYTHONWARNINGS="default", **env)
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(cache)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip(), done.stderr
@@ -172,8 +174,12 @@ def _run_script(cache):
 def test_disk_cache_is_reused_by_a_second_process_and_survives_corruption(tmp_path):
     first, _ = _run_script(tmp_path)
     second, _ = _run_script(tmp_path)
-    assert "hits=0 misses=1" in first and "hits=1 misses=0" in second
+    # a worker process compiled the kernel into the cache, from which the first process loaded it;
+    # the second process found it there and started no worker
+    assert re.search(r"hits=1 misses=0 workers=[12] ", first) and "hits=1 misses=0 workers=0" in second
     assert first.split("out=")[1] == second.split("out=")[1]
+    in_process, _ = _run_script(tmp_path / "own", MICROGRAD_COMPILE_WORKERS="0")  # compiled in the process itself
+    assert "hits=0 misses=1 workers=0" in in_process and in_process.split("out=")[1] == first.split("out=")[1]
     for root, _, files in os.walk(tmp_path):  # corrupt every cache file
         for name in files:
             with open(os.path.join(root, name), "r+b") as f:

@@ -1,9 +1,16 @@
-"""Compiling kernels with Numba, in a background thread, through a cache on disk.
+"""Compiling kernels with Numba, in the background, through a cache on disk.
 
 A lowered program starts running at once with each kernel's NumPy version; its first call
-hands the kernel's arguments to the compile thread, which compiles the kernel for exactly those
-argument types and then swaps it into the program's kernel table. So the first result never
-waits for a compiler, and programs speed up as their kernels arrive.
+hands the kernel's arguments to a compile thread, which has the kernel compiled for exactly
+those argument types and then swaps it into the program's kernel table. So the first result
+never waits for a compiler, and programs speed up as their kernels arrive.
+
+With a disk cache, a compile thread writes the kernel's module and a worker process
+(``worker.py``) compiles it into the cache, from which this process then loads the machine
+code: the compiler never holds this process's interpreter lock, so it neither stalls a running
+training loop nor waits for it. There are as many threads and workers as cores, at most two
+(``$MICROGRAD_COMPILE_WORKERS`` sets the number; 0 compiles in this process, as without a
+disk cache).
 
 On disk, each kernel is a module named by a hash of its source and of the micrograd, Numba and
 NumPy versions; Numba caches its machine code beside it. A second process running the same
@@ -25,6 +32,7 @@ import warnings
 from typing import Any, Callable
 
 from .lower import Kernel
+from .worker import Worker, WorkerError
 
 DEFAULT_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
                              "micrograd", "jit")
@@ -120,6 +128,75 @@ def _entry_point(dispatcher, signature) -> tuple[Callable, Any]:
     return dispatcher.overloads[signature].entry_point, dispatcher
 
 
+def _worker_count() -> int:
+    setting = os.environ.get("MICROGRAD_COMPILE_WORKERS", "")
+    return int(setting) if setting.strip().isdigit() else min(2, os.cpu_count() or 1)
+
+
+_workers: list[Worker] = []
+_workers_lock = threading.Lock()
+_thread_worker = threading.local()
+
+
+def _worker() -> Worker | None:
+    """The calling thread's worker process (started on first use), or None when compiling in
+    this process: no workers wanted, or one could not be started."""
+    worker = getattr(_thread_worker, "worker", None)
+    if worker is not None and worker.alive():
+        return worker
+    with _workers_lock:
+        if _worker_count() == 0:
+            return None
+        try:
+            worker = Worker()
+        except OSError:
+            return None
+        _workers.append(worker)
+    _thread_worker.worker = worker
+    return worker
+
+
+def _stop_workers() -> None:
+    with _workers_lock:
+        for worker in _workers:
+            worker.close()
+        _workers.clear()
+
+
+class Abandoned(Exception):
+    """The interpreter is exiting: the kernel is not loaded."""
+
+
+class _NumbaWork:
+    """Numba work in this process (compiling, or loading machine code from the cache) is
+    counted: at exit the interpreter waits for it, since tearing LLVM down under it can abort
+    the process, and none starts afterwards. A worker process compiling needs no waiting for."""
+
+    def __init__(self):
+        self._done = threading.Condition()
+        self._busy = 0
+        self._closed = False
+
+    def __enter__(self):
+        with self._done:
+            if self._closed:
+                raise Abandoned()
+            self._busy += 1
+
+    def __exit__(self, *exc):
+        with self._done:
+            self._busy -= 1
+            self._done.notify_all()
+
+    def close(self, timeout: float) -> None:
+        with self._done:
+            self._closed = True
+            self._done.wait_for(lambda: self._busy == 0, timeout)
+
+
+NUMBA_WORK = _NumbaWork()
+
+
 def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Callable, Any]:
     """``kernel`` compiled by Numba for the types of ``args``: (entry point, dispatcher). (It runs in the
     compile thread: nothing here may touch the process's warning filters, which are global.)"""
@@ -131,8 +208,8 @@ def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Call
     if cache is None:
         namespace = {"CACHE": False}
         exec(compile(kernel.source, f"<micrograd kernel {kernel.name}>", "exec"), namespace)
-        dispatcher = namespace[kernel.name]
-        return _entry_point(dispatcher, signature)
+        with NUMBA_WORK:
+            return _entry_point(namespace[kernel.name], signature)
     digest = hashlib.sha256((kernel.source + _versions()).encode()).hexdigest()[:24]
     stem = f"k_{digest}"
     path = os.path.join(cache, stem + ".py")
@@ -142,10 +219,16 @@ def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Call
         try:
             if not cached:
                 _write_atomically(path, source)
-            dispatcher = _load_module(path, f"micrograd_kernel_{digest}").kernel
-            return _entry_point(dispatcher, signature)
+                worker = _worker()
+                if worker is not None:
+                    try:
+                        worker.compile(path, f"micrograd_kernel_{digest}", signature)
+                    except WorkerError:
+                        pass  # compiled here instead, which raises Numba's own error if there is one
+            with NUMBA_WORK:
+                return _entry_point(_load_module(path, f"micrograd_kernel_{digest}").kernel, signature)
         except Exception as e:  # noqa: BLE001 - a broken cache entry must never stop the program
-            if not cached or attempt == 2 or isinstance(e, numba.core.errors.TypingError):
+            if not cached or attempt == 2 or isinstance(e, (numba.core.errors.TypingError, Abandoned)):
                 raise
             warnings.warn(f"micrograd.jit: the cached kernel {path} could not be loaded ({type(e).__name__}: {e}); "
                           "compiling it again", RuntimeWarning, stacklevel=2)
@@ -163,11 +246,12 @@ class _Job:
 
 
 class Compiler:
-    """One background thread compiling kernels in the order they are first called."""
+    """Background threads (one per worker process) compiling kernels in the order they are
+    first called."""
 
     def __init__(self):
         self._queue: queue.Queue[_Job] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._pending = 0  # jobs submitted and not yet finished
         self._idle = threading.Condition(self._lock)
@@ -175,13 +259,21 @@ class Compiler:
     def submit(self, kernel: Kernel, args: tuple, install: Callable[[Any, Exception | None], None],
                cache: str | None) -> _Job:
         job = _Job(kernel, args, install, cache)
+        # one thread per worker process (each starts its worker when a kernel is not in the cache);
+        # without a disk cache, one thread compiling in this process
+        self._start_threads(max(1, _worker_count()) if cache is not None else 1)
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="micrograd-compiler", daemon=True)
-                self._thread.start()
             self._pending += 1
         self._queue.put(job)
         return job
+
+    def _start_threads(self, count: int) -> None:
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            for _ in range(count - len(self._threads)):
+                thread = threading.Thread(target=self._work, name="micrograd-compiler", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every job submitted so far has finished; False if ``timeout`` ran out."""
@@ -189,8 +281,8 @@ class Compiler:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def stop(self, timeout: float = 60.0) -> None:
-        """At exit: drop the jobs not started and wait for the one in progress, so the interpreter
-        never tears LLVM down under a compile (which can abort the process)."""
+        """At exit: drop the jobs not started, and wait for Numba work in this process (see
+        :class:`_NumbaWork`), not for kernels still compiling in worker processes."""
         with self._lock:
             while True:
                 try:
@@ -200,8 +292,7 @@ class Compiler:
                 job.args = None
                 job.done.set()
                 self._pending -= 1
-        with self._idle:
-            self._idle.wait_for(lambda: self._pending == 0, timeout)
+        NUMBA_WORK.close(timeout)
 
     def _work(self):
         while True:
@@ -209,6 +300,8 @@ class Compiler:
             try:
                 compiled = compile_kernel(job.kernel, job.args, job.cache)
                 job.install(compiled, None)
+            except Abandoned:
+                pass
             except Exception as e:  # noqa: BLE001 - reported through install
                 job.install(None, e)
             finally:
@@ -220,4 +313,5 @@ class Compiler:
 
 
 COMPILER = Compiler()
+atexit.register(_stop_workers)  # (runs after COMPILER.stop: atexit calls in reverse order)
 atexit.register(COMPILER.stop)

@@ -312,6 +312,12 @@ class Lowered:
         return namespace["program"]
 
 
+# Numba's compile time grows faster than a function's size, and separate pieces compile in
+# parallel (compile.py): a piece holds at most this many loop nests. (Each extra piece costs a
+# call from the glue, about a microsecond.)
+MAX_NESTS_PER_PIECE = 4
+
+
 def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     """Cut ``program`` into compiled pieces and glue: consecutive steps that Numba can run
     (fused groups, and matmul, reshape, indexing, ... as statements) form one piece; a piece
@@ -321,7 +327,8 @@ def lower(program: Program, donated: Sequence[Var] = ()) -> Lowered:
     can_compile = {id(step): lowerable(step) for step in steps}
     worth_compiling = {id(s) for s in steps if s.group is not None or (s.eqn is not None and control.is_control(s.eqn))}
     for step in steps:
-        if can_compile[id(step)] and runs and can_compile[id(runs[-1][-1])]:
+        if (can_compile[id(step)] and runs and can_compile[id(runs[-1][-1])]
+                and (step.group is None or sum(1 for s in runs[-1] if s.group) < MAX_NESTS_PER_PIECE)):
             runs[-1].append(step)
         else:
             runs.append([step])
