@@ -28,6 +28,7 @@ from .tensor import Device, Tensor, device, enable_grad, is_grad_enabled, no_gra
 from .tensor import tensor  # noqa: E402  (the function: it shadows the module's name, as torch.tensor does)
 from .numpy import argmax, argmin  # noqa: E402  (the tutorial's mg.argmax(predictions, dim=1))
 from . import data, lax, nn, optim  # noqa: E402
+from . import distributed  # noqa: E402  (MPI is imported only when a distributed function needs it)
 from .saving import CheckpointError, load, save  # noqa: E402
 from .nn import (GRU, LSTM, RNN, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss,  # noqa: E402
                  BCEWithLogitsLoss, Conv1d, Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout, Dropout2d, Flatten,
@@ -38,7 +39,7 @@ from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_by_global_norm  # no
 __all__ = ["__version__", "numpy", "tree", "primitives", "grad", "value_and_grad", "vjp", "chain",
            "jit", "wait_for_compiles", "jvp", "linearize", "vmap", "jacfwd", "jacrev", "hessian", "make_ir", "custom_jvp", "custom_vjp", "checkpoint", "remat", "eval_program", "check_grads", "Program", "ShapeError", "TracerConversionError", "NotDifferentiableError", "LeakedTracerError", "CompileError",
            "tensor", "Tensor", "argmax", "argmin", "config", "debug_nans", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device",
-           "random", "nn", "optim", "data", "viz", "lax", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
+           "random", "nn", "optim", "data", "distributed", "viz", "lax", "Module", "Linear", "Sequential", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "RNN", "LSTM", "GRU", "Flatten", "Conv1d", "Conv2d",
            "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "clip_by_global_norm",

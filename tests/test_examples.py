@@ -35,13 +35,33 @@ def test_mnist_example_learns(mnist_dir, capsys, tmp_path):
     assert plot.stat().st_size > 1000 if HAS_MATPLOTLIB else not plot.exists()
 
 
-def test_mnist_example_without_augmentation_and_missing_data(mnist_dir, tmp_path, capsys):
+def test_mnist_example_says_when_the_data_are_missing(tmp_path):
     module = run_example("mnist.py", [])
-    accuracy = module["main"](["--data", mnist_dir, "--epochs", "1", "--batch-size", "128", "--lr", "3e-3",
-                               "--no-augment", "--plot", ""])
-    assert accuracy > 0.8
     with pytest.raises(FileNotFoundError, match="MNIST files missing in"):
         module["main"](["--data", str(tmp_path), "--no-download", "--plot", ""])
+
+
+def test_mnist_example_repeats_itself_bit_for_bit_with_a_cold_and_a_warm_cache(mnist_dir, tmp_path):
+    """The same seed, an empty compile cache then a warm one: the same printed numbers and the
+    same parameters, to the bit (the example compiles before training: see compile_first)."""
+    import re
+    import subprocess
+
+    from safetensors.numpy import load_file
+
+    env = dict(os.environ, MICROGRAD_CACHE_DIR=str(tmp_path / "cache"))
+    runs = []
+    for name in ("cold", "warm"):
+        done = subprocess.run([sys.executable, os.path.join(REPO, "examples", "mnist.py"), "--data", mnist_dir,
+                               "--epochs", "1", "--batch-size", "128", "--lr", "3e-3", "--no-augment", "--plot", "",
+                               "--save", str(tmp_path / f"{name}.st")], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        runs.append((re.sub(r"\(?[0-9.]+ s\)?", "", done.stdout), load_file(str(tmp_path / f"{name}.st"))))
+    (cold_out, cold), (warm_out, warm) = runs
+    assert float(re.search(r"Test Accuracy: ([0-9.]+)%", cold_out).group(1)) > 80  # (without augmentation)
+    assert cold_out == warm_out
+    assert cold.keys() == warm.keys() and all(np.array_equal(cold[k], warm[k]) for k in cold)
 
 
 def test_mnist_cnn_example_learns_from_image_batches(mnist_dir, capsys, tmp_path):
