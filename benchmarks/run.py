@@ -1,4 +1,4 @@
-"""Side-by-side timings: micrograd against hand-written NumPy, JAX and PyTorch, in one process.
+"""Side-by-side timings: micrograd against hand-written NumPy, JAX, PyTorch and autograd, in one process.
 
     python benchmarks/run.py                      # every case (about 30 s on 2 cores)
     python benchmarks/run.py --cases a,tiny_grad  # some cases, by id or name
@@ -23,16 +23,19 @@ a pause of ``PAUSE`` (50 ms): the thread pools of OpenBLAS, XLA and PyTorch's Op
 spinning for a while after a call, and on a machine with few cores that steals the next
 sample's cores (PyTorch's MNIST step measured up to 1.8x slower without it).
 
-JAX and PyTorch are optional and imported here only, never by micrograd: a missing one is a
-row "skipped: not installed". JAX runs with ``jax_enable_x64`` so the float64 cases are float64
-(the float32 case passes float32 arrays, which stay float32). PyTorch keeps its default number
-of threads.
+JAX, PyTorch and autograd (HIPS autograd) are optional and imported here only, never by
+micrograd: a missing one is a row "skipped: not installed". JAX runs with ``jax_enable_x64`` so
+the float64 cases are float64 (the float32 case passes float32 arrays, which stay float32).
+PyTorch keeps its default number of threads. autograd has a row only in the case written for it,
+(v): un-jitted gradients of a NumPy function, traced again at every call.
 
 "micrograd jit" is each case's micrograd function under ``mg.jit``, timed once its kernels are
 compiled (:meth:`Case.micrograd_jit`). In case (f), an eager training epoch, "micrograd eager"
 is the tutorial's PyTorch-style loop on tensors (``loss.backward()``, ``opt.step()``), "micrograd
-jit" the same epoch with a jitted functional step, and PyTorch its own eager loop; a case
-without a row for a framework says "skipped: not written for this case". Case (e) is separate: the time from a fresh process's
+jit" the same epoch with a jitted functional step, and PyTorch its own eager loop; (t) is one
+such step of a tiny MLP, all overhead. A case without a row for a framework says "skipped: not
+written for this case". A case's targets (the most a micrograd row's time may be, as a multiple
+of another row's) are printed under its table, met or MISSED. Case (e) is separate: the time from a fresh process's
 first line (after ``import numpy``) to the first result of (a), with an empty compile cache and
 with a warm one, for micrograd and JAX, plus when micrograd's compiled kernels took over.
 """
@@ -63,6 +66,7 @@ MICROGRAD = "micrograd eager"
 MICROGRAD_JIT = "micrograd jit"
 JAX = "JAX jit"
 TORCH = "PyTorch"
+AUTOGRAD = "autograd"
 
 # (row name, Case method that builds its callable, framework it needs or None); rows print in
 # this order and every ratio is relative to the first.
@@ -72,7 +76,10 @@ IMPLEMENTATIONS = [
     (MICROGRAD_JIT, "micrograd_jit", None),
     (JAX, "jax", "jax"),
     (TORCH, "torch", "torch"),
+    (AUTOGRAD, "autograd", "autograd"),
 ]
+OPTIONAL_ROWS = {AUTOGRAD}  # rows shown only in the cases that write them (autograd: the un-jitted calls)
+FRAMEWORKS = ("jax", "torch", "autograd")
 
 LR_MNIST = 0.01
 EAGER_IMAGES, EAGER_BATCH, EAGER_LR = 5000, 64, 1e-3  # (f): the shared data's 5,000-image subset, the tutorial's batch
@@ -95,6 +102,9 @@ def load_framework(name: str):
         if name == "torch":
             import torch  # noqa: F401  (default thread count: not changed)
             return torch, None
+        if name == "autograd":  # HIPS autograd: the reference for un-jitted gradients of NumPy code
+            import autograd
+            return autograd, None
     except ImportError:
         return None, "skipped: not installed"
     except Exception as e:  # an installed but broken framework: say so, do not stop the run
@@ -203,7 +213,9 @@ class Case:
     title: str
     unit: str | None = None  # fixed time unit ("us", "ms", "s"); None: chosen per value
     tol = F64_TOL
-    targets: dict[str, float] = {}  # implementation -> the most micrograd jit's time may be, as a multiple of its
+    # implementation -> the most micrograd jit's time may be, as a multiple of its; a key (micrograd
+    # row, implementation) names the row the target is for (an eager one)
+    targets: dict[str | tuple[str, str], float] = {}
 
     def summary(self, data: SimpleNamespace, times: dict[str, list[float]]) -> list[str]:
         """Lines printed below the case's table."""
@@ -473,6 +485,7 @@ class EagerMnistEpoch(Case):
     initial parameters, so every call does the same work and the results can be compared. The
     data are random images of MNIST's shape (no files needed); the batches are made once."""
     id, name, unit = "f", "eager_mnist_epoch", "ms"
+    targets = {(MICROGRAD, NUMPY): 1.5}
     # 79 Adam steps in float32 amplify rounding differences (the order of sums differs): the
     # parameters agree to about 1e-5, well inside this tolerance, and a wrong gradient is far outside
     tol = dict(rtol=1e-3, atol=1e-4)
@@ -1116,9 +1129,169 @@ class Conv2dGrad(Case):
         return lines
 
 
+TINY_SIZES, TINY_BATCH, LR_TINY = [8, 16, 16, 3], 16, 0.01
+
+
+class TinyEagerStep(Case):
+    """(t) A tiny eager training step, where the time is all per-operation overhead (the
+    products are 16x16): the tutorial's loop on micrograd tensors against PyTorch's own loop.
+    Both keep training from call to call, as a loop does; the check against NumPy is on the
+    first step. The micrograd row is timed once a model of the same structure has trained a
+    few steps and the kernels that made were compiled (its backward pass is then replayed
+    compiled, and the optimizer's update is compiled)."""
+    id, name, unit = "t", "tiny_eager_step", "us"
+    title = (f"one SGD step (lr {LR_TINY}) of an MLP {'-'.join(map(str, TINY_SIZES))}, ReLU, cross-entropy, batch "
+             f"{TINY_BATCH}, float64, written eagerly: loss_function(model(x), y), backward(), step()")
+    targets = {(MICROGRAD, TORCH): 1.0}
+
+    def setup(self):
+        rng = np.random.default_rng(11)
+        return SimpleNamespace(params=init_layers(TINY_SIZES, rng, np.float64),
+                               x=rng.standard_normal((TINY_BATCH, TINY_SIZES[0])),
+                               labels=rng.integers(0, TINY_SIZES[-1], TINY_BATCH))
+
+    def numpy(self, d):
+        def step(params, x, labels):
+            loss, grads = mnist_numpy_loss_and_grads(params, x, labels)  # (any sizes of three layers)
+            return [{"w": layer["w"] - LR_TINY * dw, "b": layer["b"] - LR_TINY * db}
+                    for layer, (dw, db) in zip(params, grads)], loss
+        return functools.partial(step, d.params, d.x, d.labels)
+
+    @staticmethod
+    def _model(d) -> mg.Sequential:
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(TINY_SIZES[:-1], TINY_SIZES[1:])):
+            layers.append(mg.Linear(fan_in, fan_out, key=mg.random.key(i), dtype=np.float64))
+            layers += [mg.ReLU()] if i < len(TINY_SIZES) - 2 else []
+        model = mg.Sequential(layers)
+        for p, value in zip(model.parameters(), [layer[k] for layer in d.params for k in ("w", "b")]):
+            p.data[...] = value
+        return model
+
+    def _micrograd_step(self, d):
+        model = self._model(d)
+        optimizer, loss_function = mg.SGD(model.parameters(), learning_rate=LR_TINY), mg.CrossEntropyLoss()
+        x, labels = mg.tensor(d.x), mg.tensor(d.labels)
+        ps = model.parameters()
+
+        def step():
+            loss = loss_function(model(x), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return [{"w": ps[i].numpy(), "b": ps[i + 1].numpy()} for i in (0, 2, 4)], loss  # (views: no copies)
+        return step
+
+    def micrograd(self, d):
+        warm_up = self._micrograd_step(d)  # another model of the same structure
+        for _ in range(10):
+            warm_up()
+        mg.wait_for_compiles()
+        return self._micrograd_step(d)
+
+    def micrograd_jit(self, d):
+        loss_function = mg.CrossEntropyLoss()
+        step = mg.optim.make_train_step(lambda m, x, y: loss_function(m(x), y), mg.SGD(learning_rate=LR_TINY))
+        model = mg.tree.map(np.asarray, self._model(d))  # a model of arrays: the functional form
+        state = mg.SGD(learning_rate=LR_TINY).init(model)
+        step(model, state, d.x, d.labels)
+        step.wait()
+
+        def call():
+            new, _, loss = step(model, state, d.x, d.labels)
+            ps = new.parameters()
+            return [{"w": ps[i], "b": ps[i + 1]} for i in (0, 2, 4)], loss
+        return call
+
+    # no JAX row: this case measures eager steps (PyTorch is the eager reference; (d) compares jitted steps)
+    jax = None
+
+    def torch(self, d, torch):
+        layers = []
+        for i, layer in enumerate(d.params):
+            linear = torch.nn.Linear(*layer["w"].shape).double()
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(layer["w"].T.copy()))  # PyTorch stores (out, in)
+                linear.bias.copy_(torch.from_numpy(layer["b"]))
+            layers += [linear, torch.nn.ReLU()] if i < len(d.params) - 1 else [linear]
+        model = torch.nn.Sequential(*layers)
+        optimizer, loss_function = torch.optim.SGD(model.parameters(), lr=LR_TINY), torch.nn.CrossEntropyLoss()
+        x, labels = torch.from_numpy(d.x), torch.from_numpy(d.labels)
+        linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+
+        def step():
+            loss = loss_function(model(x), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return [{"w": l.weight.detach().numpy().T, "b": l.bias.detach().numpy()} for l in linears], loss.detach()
+        return step
+
+
+def tiny_numpy_f(w, x, b):
+    """(v)'s function, plain NumPy: micrograd traces it through NumPy's dispatch."""
+    return np.sum(np.tanh(w * x + b))
+
+
+tiny_value_and_grad = mg.value_and_grad(tiny_numpy_f)
+
+
+class TinyValueAndGrad(Case):
+    """(v) The design's first use: ``mg.value_and_grad(f)(x)`` un-jitted, on a function of 10
+    numbers, so the time is all overhead. Every call traces ``f`` again (nothing is kept between
+    calls: a function may close over values that change), as autograd traces every call."""
+    id, name, unit = "v", "tiny_value_and_grad", "us"
+    title = "value and gradient of np.sum(np.tanh(w * x + b)), w, x, b of shape (10,), float64, un-jitted"
+    targets = {(MICROGRAD, AUTOGRAD): 1.0}
+    setup = TinyGrad.setup  # (b)'s inputs
+
+    def numpy(self, d):
+        def value_and_grad(w, x, b):
+            t = np.tanh(w * x + b)
+            return np.sum(t), (1.0 - t * t) * x
+        return functools.partial(value_and_grad, d.w, d.x, d.b)
+
+    def micrograd(self, d):
+        return functools.partial(tiny_value_and_grad, d.w, d.x, d.b)
+
+    # no JAX row: JAX jit is (b); JAX without jit dispatches each operation to XLA (milliseconds)
+    jax = None
+
+    def torch(self, d, torch):
+        grad_and_value = torch.func.grad_and_value(lambda w, x, b: torch.sum(torch.tanh(w * x + b)))
+
+        def value_and_grad(w, x, b):
+            grad, value = grad_and_value(w, x, b)
+            return value, grad
+        return functools.partial(value_and_grad, *(torch.from_numpy(a) for a in (d.w, d.x, d.b)))
+
+    def autograd(self, d, autograd):
+        import autograd.numpy as anp
+        value_and_grad = autograd.value_and_grad(lambda w, x, b: anp.sum(anp.tanh(w * x + b)))
+        return functools.partial(value_and_grad, d.w, d.x, d.b)
+
+
 class ColdStart(Case):
     """(e) Time to the first result of (a) in a fresh process: see :func:`cold_start`."""
     id, name, title = "e", "cold_start", "time to the first result of (a) in a fresh process"
+
+
+class DistributedScaling(Case):
+    """(r) Data-parallel training over MPI: benchmarks/distributed.py, run as it is."""
+    id, name, title = "r", "distributed_scaling", "weak scaling of the MNIST MLP and CNN steps on 1 and 2 processes"
+
+
+def distributed_scaling() -> list[str]:
+    """(r): ``benchmarks/distributed.py`` in a subprocess (it launches MPI jobs itself)."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    done = subprocess.run([sys.executable, os.path.join(here, "distributed.py")], capture_output=True, text=True,
+                          timeout=1800)
+    lines = [f"(r) distributed_scaling: {DistributedScaling.title} (python benchmarks/distributed.py)"]
+    if done.returncode:
+        return lines + [f"    FAILED: {(done.stderr.strip().splitlines() or ['?'])[-1]}"]
+    return lines + ["    " + line for line in done.stdout.splitlines() if not line.startswith("  ")]
 
 
 class ExampleColdWarm(Case):
@@ -1128,11 +1301,14 @@ class ExampleColdWarm(Case):
 
 COLD_START = ColdStart()
 EXAMPLE_COLD_WARM = ExampleColdWarm()
+DISTRIBUTED_SCALING = DistributedScaling()
 SEPARATE = {COLD_START: lambda frameworks: cold_start(frameworks),  # cases timing whole processes
-            EXAMPLE_COLD_WARM: lambda frameworks: example_cold_and_warm()}
+            EXAMPLE_COLD_WARM: lambda frameworks: example_cold_and_warm(),
+            DISTRIBUTED_SCALING: lambda frameworks: distributed_scaling()}
 CASES: list[Case] = [MnistStep("a", 128), MnistStep("a", 1024), TinyGrad(), Hessian100(), MoonsStep(),
                      PerExampleGrads(), EagerMnistEpoch(), Attention(), SolveSlogdet(), SortCumsum(), LstmStep(),
-                     CnnStep(), Conv2dGrad(), COLD_START, EXAMPLE_COLD_WARM]
+                     CnnStep(), Conv2dGrad(), TinyEagerStep(), TinyValueAndGrad(), COLD_START, EXAMPLE_COLD_WARM,
+                     DISTRIBUTED_SCALING]
 
 
 def select_cases(spec: str | None) -> list[Case]:
@@ -1175,6 +1351,9 @@ def disagreement(result, reference, rtol: float, atol: float) -> str | None:
     return None
 
 
+NOT_WRITTEN = "skipped: not written for this case"
+
+
 def build_and_check(case: Case, names: list[str] | None = None, frameworks: dict | None = None):
     """Build the case's callables and check each once against NumPy.
 
@@ -1191,7 +1370,7 @@ def build_and_check(case: Case, names: list[str] | None = None, frameworks: dict
             continue
         args = (data,)
         if getattr(case, method, None) is None:
-            notes[name] = "skipped: not written for this case"
+            notes[name] = NOT_WRITTEN
             continue
         if framework is not None:
             if framework not in frameworks:
@@ -1321,6 +1500,15 @@ def machine_header(frameworks: dict) -> list[str]:
         lines.append(f"PyTorch:   {torch.__version__} ({torch.get_num_threads()} threads, the default)")
     else:
         lines.append(f"PyTorch:   {why}")
+    autograd, why = frameworks.get("autograd", (None, "not requested"))
+    if autograd is not None:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            lines.append(f"autograd:  {version('autograd')}")
+        except PackageNotFoundError:
+            lines.append("autograd:  (version unknown)")
+    else:
+        lines.append(f"autograd:  {why}")
     return lines
 
 
@@ -1334,12 +1522,13 @@ def case_table(case: Case, times: dict[str, list[float]], notes: dict[str, str])
             ratio = format_ratio(best / base) if base else "-"
             lines.append(f"    {name:<22} {format_time(best, case.unit):>11} {format_time(med, case.unit):>12}  "
                          f"{ratio:>9}")
-        elif name in notes:
+        elif name in notes and not (name in OPTIONAL_ROWS and notes[name] == NOT_WRITTEN):
             lines.append(f"    {name:<22} {notes[name]}")
-    for name, limit in case.targets.items():
-        if MICROGRAD_JIT in times and name in times:
-            ratio = min(times[MICROGRAD_JIT]) / min(times[name])
-            lines.append(f"    target: micrograd jit <= {limit:.2f}x {name}: {format_ratio(ratio)}, "
+    for against, limit in case.targets.items():
+        ours, theirs = against if isinstance(against, tuple) else (MICROGRAD_JIT, against)
+        if ours in times and theirs in times:
+            ratio = min(times[ours]) / min(times[theirs])
+            lines.append(f"    target: {ours} <= {limit:.2f}x {theirs}: {format_ratio(ratio)}, "
                          f"{'met' if ratio <= limit else 'MISSED'}")
     return lines
 
@@ -1483,7 +1672,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (2 if args.quick else 15)
     min_time = (args.min_sample_ms or (5.0 if args.quick else 20.0)) / 1000
 
-    frameworks = {name: load_framework(name) for name in ("jax", "torch")}
+    frameworks = {name: load_framework(name) for name in FRAMEWORKS}
     print("\n".join(machine_header(frameworks)))
     print(f"timing:    per call; min and median over {rounds} round-robin samples of >= {min_time * 1000:g} ms "
           f"each; 'vs NumPy' = min time / NumPy (hand-written) min time (lower is faster)")

@@ -30,12 +30,16 @@ from .core.trace import Tracer
 
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "device", "Device"]
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # grad mode, per thread (a class default: reading it is as cheap as any attribute)
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """Whether operations on tensors are recorded for ``backward`` (see :class:`no_grad`)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class _GradMode:
@@ -107,13 +111,7 @@ class _Node:
     used, to detect in-place changes before the vjp rules read it."""
     __slots__ = ("prim", "args", "params", "inputs", "versions", "freed")
 
-    def __init__(self, prim, args: tuple, params: dict):
-        inputs, versions = [], []
-        for i, a in enumerate(args):
-            if type(a) is Tensor:
-                versions.append((a, a._version))
-                if a.requires_grad:
-                    inputs.append((i, a))
+    def __init__(self, prim, args: tuple, params: dict, inputs: list, versions: list):
         self.prim, self.args, self.params = prim, args, params
         self.inputs, self.versions, self.freed = inputs, versions, False
 
@@ -125,15 +123,21 @@ class _EagerTrace:
     active = True
 
     @staticmethod
-    def process(prim, args: Sequence[Any], params: dict) -> "Tensor":
-        # the hot path of eager code: one pass over the operands, no dtype helpers
-        values, record = [], False
+    def process(prim, args: tuple, params: dict) -> "Tensor":
+        # The hot path of eager code, so written out: one pass over the operands collects their
+        # arrays and what a node records (inline: a call per operation costs as much as the loop),
+        # and no dtype helpers.
+        values, inputs, versions = [], [], []
+        i = 0
         for a in args:
             if type(a) is Tensor:
                 values.append(a.data)
-                record = record or a.requires_grad
+                versions.append((a, a._version))
+                if a.requires_grad:
+                    inputs.append((i, a))
             else:
                 values.append(a)
+            i += 1
         try:
             out = prim.impl(*values, **params)
         except (ValueError, IndexError, TypeError):
@@ -141,15 +145,15 @@ class _EagerTrace:
             raise
         if config.debug_nans:
             check_finite(prim.name, values, out, user_frame_location())
+        record = inputs and prim.vjp is not None and _state.enabled
         if prim.multiple_results:
-            return _results(prim, args, params, out, record and prim.vjp is not None and getattr(_state, "enabled", True))
+            return _results(prim, args, params, out, _Node(prim, args, params, inputs, versions) if record else None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = _new_tensor(Tensor)
         result.data, result.grad, result._version = out, None, 0
-        # kind "f" is is_float(dtype), without np.issubdtype's cost
-        if record and out.dtype.kind == "f" and prim.vjp is not None and getattr(_state, "enabled", True):
-            result.requires_grad, result._node = True, _Node(prim, tuple(args), params)
+        if record and out.dtype.kind == "f":  # (kind "f" is is_float(dtype) without np.issubdtype's cost)
+            result.requires_grad, result._node = True, _Node(prim, args, params, inputs, versions)
         else:
             result.requires_grad, result._node = False, None
         return result
@@ -171,15 +175,17 @@ class _ResultOf:
 _RESULT_OF = _ResultOf()
 
 
-def _results(prim, args: Sequence[Any], params: dict, outs: Sequence[Any], record: bool) -> list["Tensor"]:
+def _results(prim, args: Sequence[Any], params: dict, outs: Sequence[Any], node: _Node | None) -> list["Tensor"]:
     results = [_wrap(np.asarray(o)) for o in outs]
-    if record:
+    if node is not None:
         application = _new_tensor(Tensor)
         application.data, application.grad, application._version = tuple(r.data for r in results), None, 0
-        application.requires_grad, application._node = True, _Node(prim, tuple(args), params)
+        application.requires_grad, application._node = True, node
         for i, r in enumerate(results):
             if r.data.dtype.kind == "f":
-                r.requires_grad, r._node = True, _Node(_RESULT_OF, (application,), {"index": i, "count": len(results)})
+                r.requires_grad = True
+                r._node = _Node(_RESULT_OF, (application,), {"index": i, "count": len(results)}, [(0, application)],
+                                [(application, 0)])
     return results
 
 
@@ -392,25 +398,24 @@ class Tensor(Tracer):
 
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor ``root`` depends on (through tensors that require grad), each after all of
-    its inputs: a depth-first post-order. A tensor is marked when it is expanded, not when it is
-    pushed: marking at push time would emit an input reached by two paths (``x - x.sum()``) as
-    soon as the first path finishes, before the other path's nodes, so ``backward`` would visit
-    it before all of its cotangent had arrived."""
-    order, expanded, stack = [], set(), [(root, False)]
+    its inputs: a depth-first post-order (a tensor is emitted once all its inputs are)."""
+    node = root._node
+    if node is None:
+        return [root]
+    order, seen, stack = [], {id(root)}, [(root, iter(node.inputs))]
     while stack:
-        t, done = stack.pop()
-        if done:
+        t, inputs = stack[-1]
+        for _, a in inputs:
+            if id(a) not in seen:
+                seen.add(id(a))
+                if a._node is None:  # a leaf: nothing to expand
+                    order.append(a)
+                    continue
+                stack.append((a, iter(a._node.inputs)))
+                break
+        else:  # every input done
+            stack.pop()
             order.append(t)
-            continue
-        if id(t) in expanded:
-            continue
-        expanded.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is not None:
-            for _, a in node.inputs:
-                if id(a) not in expanded:
-                    stack.append((a, False))
     return order
 
 
@@ -424,27 +429,23 @@ def _check_versions(node: _Node) -> None:
 
 
 def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) -> None:
+    order = _topological_order(root)
+    if create_graph or config.debug_nans or not _replay(order, gradient, retain_graph):
+        _interpret(order, gradient, retain_graph, create_graph)
+
+
+def _interpret(order: list[Tensor], gradient, retain_graph: bool, create_graph: bool) -> None:
+    """The backward pass: the vjp rules of each node, from the root (last in ``order``) back."""
+    root = order[-1]
     cts: dict[int, Any] = {id(root): Tensor(gradient) if create_graph and type(gradient) is not Tensor else gradient}
-    for t in reversed(_topological_order(root)):
+    for t in reversed(order):
         ct = cts.pop(id(t), None)
         if ct is None:
             continue
         node = t._node
         if node is None:  # a leaf: accumulate
-            if create_graph:
-                t.grad = ct if t.grad is None else t.grad + ct
-            else:
-                ct = np.asarray(ct, t.data.dtype)
-                if t.grad is not None:
-                    # the sum of two 0-d arrays is a NumPy scalar, and .grad must stay an array (zero_() writes into it)
-                    t.grad = _wrap(np.asarray(t.grad.data + ct))
-                elif type(ct) is np.ndarray and ct.base is None and sys.getrefcount(ct) == 2:
-                    # nothing else refers to this cotangent (no name, no pending sum, no view of it: views hold
-                    # their base) and it owns its memory: it becomes .grad without a copy, as PyTorch steals a
-                    # gradient nobody else holds. (2: the local name and getrefcount's argument.)
-                    t.grad = _wrap(ct)
-                else:
-                    t.grad = _wrap(ct.copy())
+            c = in_cts = None  # (drop the loop's names for it: .grad may then take the array without a copy)
+            _accumulate(t, ct, create_graph)
             continue
         if node.freed:
             raise RuntimeError(
@@ -480,8 +481,182 @@ def _backward(root: Tensor, gradient, retain_graph: bool, create_graph: bool) ->
                 if c is not None:
                     previous = cts.get(id(a))
                     cts[id(a)] = c if previous is None else previous + c
-        if not retain_graph:  # free what the tape holds; the node stays to say it was freed
-            node.freed, node.args, node.inputs, node.versions = True, (), (), ()
+        if not retain_graph:
+            _free(node)
+
+
+def _free(node: _Node) -> None:
+    """Drop what the tape holds for ``node``; the node stays, to say it was freed."""
+    node.freed, node.args, node.inputs, node.versions = True, (), (), ()
+
+
+def _accumulate(t: Tensor, ct, create_graph: bool) -> None:
+    """Add ``ct`` to the leaf ``t``'s ``.grad``. The caller holds ``ct`` under one name only."""
+    if create_graph:
+        t.grad = ct if t.grad is None else t.grad + ct
+        return
+    ct = np.asarray(ct, t.data.dtype)
+    if t.grad is not None:
+        # the sum of two 0-d arrays is a NumPy scalar, and .grad must stay an array (zero_() writes into it)
+        t.grad = _wrap(np.asarray(t.grad.data + ct))
+    elif type(ct) is np.ndarray and ct.base is None and sys.getrefcount(ct) == 3:
+        # nothing else refers to this cotangent (no pending sum, no view of it: views hold their
+        # base) and it owns its memory: it becomes .grad without a copy, as PyTorch steals a gradient
+        # nobody else holds. (3: the caller's name, this parameter and getrefcount's argument.)
+        t.grad = _wrap(ct)
+    else:
+        t.grad = _wrap(ct.copy())
+
+
+# --- replaying a backward pass that repeats, compiled ------------------------------------------------
+#
+# A training loop builds the same tape at every step: the same primitives with the same parameters,
+# connected the same way, on arrays of the same shapes. After seeing a tape's structure a few times,
+# backward() traces the interpreter above, run on the tape's values, into a program (with
+# micrograd's own tracer: the vjp rules are micrograd operations), compiles it with jit, and from
+# then on calls that program with the tape's values: one compiled call in place of a Python call per
+# rule. What the program gives is accumulated into .grad as the interpreter does, and the nodes it
+# went through are freed as the interpreter frees them. Anything unusual is left to the
+# interpreter: create_graph, debug_nans, a node already freed or whose operands changed in place
+# (the interpreter raises, or not, exactly as before), primitives with several results, parameters
+# that cannot key a cache, and tapes whose rules cannot be traced (the structure is then remembered
+# as not replayable).
+
+REPLAY_AFTER = 3  # interpret a structure this many times before compiling (most tapes never repeat)
+REPLAY_NODES = (3, 1000)  # tapes with fewer nodes gain nothing; bigger ones would take long to compile
+_replays: dict[tuple, "_Replay"] = {}
+_MAX_REPLAYS = 256  # structures remembered (a program that builds ever new ones must not grow memory)
+_LEAF = object()  # the marker of a leaf in a tape's signature
+
+
+class _Replay:
+    """One tape structure: how often it was seen, and its compiled backward pass."""
+    __slots__ = ("seen", "replayed", "program", "compiled", "failed", "leaves", "used")
+
+    def __init__(self):
+        self.seen, self.replayed, self.program, self.compiled, self.failed = 0, 0, None, False, None
+        self.leaves: list[int] = []  # positions in the order of the leaves the program gives cotangents to
+        self.used: list[int] = []  # positions of the nodes whose rules it applies (freed afterwards)
+
+
+def _signature(order: list[Tensor]) -> tuple[tuple | None, list]:
+    """``(key, values)``: the tape's structure as a hashable key, and the arrays its rules read
+    (each tensor's data in ``order``, then the operands outside the tape: tensors that do not
+    require grad, arrays). ``(None, [])`` for a tape the interpreter must run."""
+    position = {id(t): k for k, t in enumerate(order)}
+    key, values = [], [t.data for t in order]
+    for t in order:
+        node = t._node
+        if node is None:
+            key.append(_LEAF)
+            continue
+        if node.freed or node.prim.multiple_results or node.prim is _RESULT_OF:
+            return None, []
+        for a, version in node.versions:
+            if a._version != version:
+                return None, []
+        key += (node.prim, tuple(node.params.items()), len(node.args))
+        for a in node.args:
+            if type(a) is Tensor:
+                k = position.get(id(a))
+                if k is None:  # (a tensor that does not require grad)
+                    values.append(a.data)
+                key.append(-1 if k is None else k)
+            elif type(a) is np.ndarray:
+                values.append(a)
+                key.append(-1)
+            else:  # a number: a constant of the program
+                key.append((type(a), a))
+    return tuple(key), values
+
+
+def _replay(order: list[Tensor], gradient, retain_graph: bool) -> bool:
+    """Run the backward pass of ``order`` compiled, if its structure repeats (see above); whether it did."""
+    root = order[-1]
+    if not REPLAY_NODES[0] <= len(order) <= REPLAY_NODES[1] or type(gradient) is not np.ndarray \
+            or gradient.dtype != root.data.dtype:
+        return False
+    key, values = _signature(order)
+    if key is None:
+        return False
+    try:
+        entry = _replays.get(key)
+    except TypeError:  # a parameter that cannot be hashed
+        return False
+    if entry is None:
+        if len(_replays) >= _MAX_REPLAYS:
+            _replays.clear()
+        entry = _replays[key] = _Replay()
+    entry.seen += 1
+    if entry.failed is not None or entry.seen <= REPLAY_AFTER:
+        return False
+    if entry.program is None:  # traced at the call below, which starts compiling its kernels
+        from .transforms.jit import jit
+        entry.program = jit(_backward_program(order, entry))
+    elif not entry.compiled:  # until then the interpreter is faster than the kernels' NumPy versions
+        entry.compiled = all(job.done.is_set() for p in entry.program.programs.values() for job in p.jobs)
+        if not entry.compiled:
+            return False
+    values = [v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in values]
+    try:
+        cts = entry.program(gradient, *values)
+    except Exception as e:  # noqa: BLE001 - e.g. a rule that needs a value: the interpreter runs this structure
+        entry.failed = e
+        return False
+    for k in range(len(cts)):
+        ct, cts[k] = cts[k], None  # (this name holds the only reference: .grad may take the array)
+        _accumulate(order[entry.leaves[k]], ct, False)
+    if not retain_graph:
+        for k in entry.used:
+            _free(order[k]._node)
+    entry.replayed += 1
+    return True
+
+
+def _backward_program(order: list[Tensor], entry: _Replay) -> Callable:
+    """The backward pass of tapes structured as ``order``, as a function of the root's cotangent
+    and the values :func:`_signature` lists: the interpreter's walk, for jit to trace."""
+    position = {id(t): k for k, t in enumerate(order)}
+    steps, extra = [], len(order)
+    for t in order:  # per tensor: None for a leaf, else (prim, params, where each operand comes from, inputs)
+        node = t._node
+        if node is None:
+            steps.append(None)
+            continue
+        sources = []  # (True, index into the values) or (False, a constant)
+        for a in node.args:
+            k = position.get(id(a)) if type(a) is Tensor else None
+            if k is not None:
+                sources.append((True, k))
+            elif type(a) is Tensor or type(a) is np.ndarray:
+                sources.append((True, extra))
+                extra += 1
+            else:
+                sources.append((False, a))
+        steps.append((node.prim, node.params, sources, [(i, position[id(a)]) for i, a in node.inputs]))
+
+    def tape_backward(gradient, *values):
+        cts, leaves, used = {len(steps) - 1: gradient}, [], []
+        for k in range(len(steps) - 1, -1, -1):
+            ct = cts.pop(k, None)
+            if ct is None:
+                continue
+            if steps[k] is None:
+                leaves.append((k, ct))
+                continue
+            prim, params, sources, inputs = steps[k]
+            args = [values[s] if is_value else s for is_value, s in sources]
+            for i, j in inputs:
+                rule = prim.vjp[i]
+                c = None if rule is None else rule(ct, values[k], *args, **params)
+                if c is not None:
+                    previous = cts.get(j)
+                    cts[j] = c if previous is None else previous + c
+            used.append(k)
+        entry.leaves, entry.used = [k for k, _ in leaves], used  # (the same at every trace: structural)
+        return [ct for _, ct in leaves]
+
+    return tape_backward
 
 
 def _wrap(array: np.ndarray) -> Tensor:

@@ -11,7 +11,7 @@ from benchmarks import run  # noqa: E402
 
 
 def test_every_case_builds_and_micrograd_agrees_with_numpy():
-    timed = [c for c in run.CASES if c not in run.SEPARATE]  # (e) and (q) run fresh processes: see below
+    timed = [c for c in run.CASES if c not in run.SEPARATE]  # (e), (q) and (r) run fresh processes: see below
     for case in timed:
         names = [run.NUMPY, run.MICROGRAD] + ([run.MICROGRAD_JIT] if case.name == "moons_mlp_step" else [])
         callables, notes, _ = run.build_and_check(case, names=names)
@@ -26,13 +26,14 @@ def test_every_case_builds_and_micrograd_agrees_with_numpy():
     assert [c.name for c in run.CASES] == ["mnist_mlp_step_b128", "mnist_mlp_step_b1024", "tiny_grad",
                                            "hessian_100", "moons_mlp_step", "per_example_grads",
                                            "eager_mnist_epoch", "einsum_attention", "solve_slogdet_64",
-                                           "sort_cumsum", "lstm_step", "cnn_step", "conv2d_grad", "cold_start",
-                                           "mnist_example_cold_warm"]
+                                           "sort_cumsum", "lstm_step", "cnn_step", "conv2d_grad", "tiny_eager_step",
+                                           "tiny_value_and_grad", "cold_start", "mnist_example_cold_warm",
+                                           "distributed_scaling"]
 
 
-def test_cold_start_script_runs():
+def test_cold_start_script_runs(tmp_path):
     import subprocess
-    done = subprocess.run([sys.executable, "-c", run.COLD_START_SCRIPT, "micrograd", ""], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", run.COLD_START_SCRIPT, "micrograd", str(tmp_path)], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     first, compiled, loss = map(float, done.stdout.split())  # (it kept stepping until compiled code took over)

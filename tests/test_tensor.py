@@ -10,6 +10,7 @@ tensors that require grad and back-propagated with random output weights, and co
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -451,3 +452,106 @@ def test_leaf_gradients_never_alias_other_arrays():
     assert not np.shares_memory(w.grad.numpy(), v.grad.numpy())
     x.grad.zero_()
     assert g.tolist() == [1.0, 1.0] and y.grad.tolist() == [1.0, 1.0]
+
+
+# --- a backward pass that repeats is replayed, compiled ------------------------------------------
+
+TAPE = sys.modules["micrograd.tensor"]
+
+
+def _small_step():
+    """A small MLP's loss on tensors, and its parameters: the same tape structure at every call."""
+    rng = np.random.default_rng(3)
+    model = mg.Sequential([mg.Linear(3, 5, key=mg.random.key(0), dtype=np.float64), mg.ReLU(),
+                           mg.Linear(5, 2, key=mg.random.key(1), dtype=np.float64)])
+    x, labels = mg.tensor(rng.standard_normal((4, 3))), mg.tensor(np.array([0, 1, 1, 0]))
+    loss_function = mg.CrossEntropyLoss()
+    return (lambda: loss_function(model(x), labels)), model.parameters()
+
+
+def _entry(loss):
+    key, _ = TAPE._signature(TAPE._topological_order(loss))
+    return TAPE._replays.get(key)
+
+
+def _until_replayed(loss_fn, params):
+    """Backward through the same structure until its compiled replay runs; the gradients of the
+    first (interpreted) pass, and of the replayed one."""
+    grads = []
+    for i in range(TAPE.REPLAY_AFTER + 20):
+        for p in params:
+            p.grad = None
+        loss = loss_fn()
+        entry = _entry(loss)
+        before = entry.replayed if entry is not None else 0
+        loss.backward()
+        grads.append([p.grad.numpy().copy() for p in params])
+        if entry is not None and entry.replayed > before and entry.compiled:  # (the first replay traces)
+            return grads[0], grads[-1], entry
+        if entry is not None and entry.program is not None:
+            mg.wait_for_compiles()
+    raise AssertionError("the backward pass was never replayed")
+
+
+def test_a_repeated_backward_pass_is_replayed_compiled_with_the_same_gradients():
+    loss_fn, params = _small_step()
+    interpreted, replayed, entry = _until_replayed(loss_fn, params)
+    assert entry.failed is None and entry.compiled
+    for a, b in zip(interpreted, replayed):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+
+
+def test_replay_keeps_retain_graph_accumulation_freeing_and_version_checks():
+    loss_fn, params = _small_step()
+    first, _, entry = _until_replayed(loss_fn, params)
+    w = params[0]
+    # accumulation, and a second backward through a retained tape
+    for p in params:
+        p.grad = None
+    loss, count = loss_fn(), entry.replayed
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert entry.replayed == count + 2
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first[0], rtol=1e-12)
+    # the tape is freed: a third backward says so (the interpreter raises, as without replay)
+    with pytest.raises(RuntimeError, match="a second time"):
+        loss.backward()
+    # a value the tape needs, changed in place, is detected
+    loss = loss_fn()
+    with mg.no_grad():
+        w += 1.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    with mg.no_grad():
+        w -= 1.0
+    # and .grad keeps accumulating across replayed passes, without aliasing
+    for p in params:
+        p.grad = None
+    loss_fn().backward()
+    loss_fn().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first[0], rtol=1e-12)
+    assert not any(np.shares_memory(a.grad.numpy(), b.grad.numpy()) for a in params for b in params if a is not b)
+
+
+def test_a_tape_whose_rules_cannot_be_traced_is_left_to_the_interpreter():
+    from micrograd.core.ir import Aval
+    from micrograd.core.primitive import Primitive
+    # a rule that needs a value (float() of an array): it runs on arrays, not traced
+    scale = Primitive("scale_by_total", lambda x: x * np.sum(x), lambda x: Aval(x.shape, x.dtype),
+                      vjp=(lambda ct, out, x: ct * float(np.sum(x)),), in_table=False)
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(TAPE.REPLAY_AFTER + 3):
+        x.grad = None
+        loss = (scale(x) * 2.0).sum()
+        entry_key = TAPE._signature(TAPE._topological_order(loss))[0]
+        loss.backward()
+        assert x.grad.tolist() == [6.0, 6.0]
+    entry = TAPE._replays[entry_key]
+    assert isinstance(entry.failed, mg.TracerConversionError) and entry.replayed == 0
+
+
+def test_stop_gradient_of_a_tensor_is_detached():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert not mnp.stop_gradient(x).requires_grad
+    (x * mnp.stop_gradient(x)).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0]

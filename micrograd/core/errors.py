@@ -20,11 +20,23 @@ def user_frame_location() -> str | None:
     return _describe_frame(frame, frame.f_lineno)
 
 
+# Every traced equation records its line, so the text of a line is looked up once: by the code
+# object and line number (a code object never changes; an edited and reloaded function has a new one).
+_DESCRIBED: dict[tuple, str] = {}
+
+
 def _describe_frame(frame, lineno: int) -> str:
-    import linecache
-    code = linecache.getline(frame.f_code.co_filename, lineno).strip()
-    where = f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
-    return f"{where}: {code}" if code else where
+    key = (frame.f_code, lineno)
+    text = _DESCRIBED.get(key)
+    if text is None:
+        import linecache
+        code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+        where = f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
+        text = f"{where}: {code}" if code else where
+        if len(_DESCRIBED) >= 4096:  # (code made on the fly, e.g. by exec, would grow it without end)
+            _DESCRIBED.clear()
+        _DESCRIBED[key] = text
+    return text
 
 
 class ShapeError(ValueError):

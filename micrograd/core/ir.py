@@ -12,6 +12,7 @@ read it and build new programs; ``print(program)`` shows it one equation per lin
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -24,7 +25,8 @@ class Aval:
     __slots__ = ("shape", "dtype")
 
     def __init__(self, shape: tuple[int, ...], dtype):
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.shape = shape if type(shape) is tuple else tuple(shape)
+        self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
 
     @property
     def ndim(self) -> int:
@@ -32,7 +34,7 @@ class Aval:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __eq__(self, other):
         return isinstance(other, Aval) and self.shape == other.shape and self.dtype == other.dtype
@@ -45,6 +47,8 @@ class Aval:
 
 
 def aval_of(x: Any) -> Aval:
+    if type(x) is np.ndarray:
+        return Aval(x.shape, x.dtype)
     if isinstance(x, Aval):
         return x
     aval = getattr(x, "aval", None)
@@ -78,15 +82,12 @@ class Eqn:
     """``out = prim[params](*inputs)``; ``source`` is the user's line that created it. A primitive
     with several results (``prim.multiple_results``: a decomposition, a loop) defines one Var per
     result in ``outs``; ``out`` is the result of a single-result primitive."""
-    __slots__ = ("prim", "inputs", "outs", "params", "source")
+    __slots__ = ("prim", "inputs", "outs", "out", "params", "source")
 
     def __init__(self, prim, inputs: tuple, outs: "Var | Sequence[Var]", params: dict, source: str | None = None):
         self.prim, self.inputs, self.params, self.source = prim, inputs, params, source
         self.outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
-
-    @property
-    def out(self) -> Var:
-        return self.outs[0]
+        self.out = self.outs[0] if self.outs else None  # (a field, not a property: interpreters read it often)
 
 
 class Program:

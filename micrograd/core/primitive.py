@@ -66,8 +66,9 @@ class Primitive:
         if in_table:  # (the compiler's own operations, which only jit's optimizer writes, are not)
             PRIMITIVES[name] = self
 
-    def __call__(self, *args: Any, **params: Any) -> Any:
-        return bind(self, *args, **params)
+    # applying a primitive is binding it: ``bind`` itself, without a frame in between (the hot path
+    # of eager code and of tracing)
+    __call__ = bind
 
     def __repr__(self):
         return f"Primitive({self.name})"

@@ -9,8 +9,7 @@ closes over.
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -88,6 +87,11 @@ class Trace:
 
     def atom(self, x: Any) -> Var | Const:
         """The program operand for ``x``: its variable if it is ours, else a constant."""
+        if type(x) is np.ndarray:  # (the usual constant)
+            const = self._consts.get(id(x))
+            if const is None:
+                const = self._consts[id(x)] = Const(x, Aval(x.shape, x.dtype))
+            return const
         if isinstance(x, IRTracer) and x._trace is self:
             return x.ir_var
         if isinstance(x, Tracer) and not x._trace.active:
@@ -102,14 +106,18 @@ class Trace:
         return const
 
     def process(self, prim, args: Sequence[Any], params: dict) -> Tracer | list[Tracer]:
-        atoms = tuple(self.atom(a) for a in args)
-        aval = prim.shape(*(a.aval for a in atoms), **params)
+        atoms, avals = [], []  # (one loop: this runs for every traced operation)
+        for a in args:
+            atom = a.ir_var if type(a) is IRTracer and a._trace is self else self.atom(a)
+            atoms.append(atom)
+            avals.append(atom.aval)
+        aval = prim.shape(*avals, **params)
         if prim.multiple_results:
             outs = [Var(a) for a in aval]
-            self.eqns.append(Eqn(prim, atoms, outs, params, user_frame_location()))
+            self.eqns.append(Eqn(prim, tuple(atoms), outs, params, user_frame_location()))
             return [IRTracer(self, v.aval, v) for v in outs]
         out = Var(aval)
-        self.eqns.append(Eqn(prim, atoms, out, params, user_frame_location()))
+        self.eqns.append(Eqn(prim, tuple(atoms), out, params, user_frame_location()))
         return IRTracer(self, aval, out)
 
     def to_program(self, inputs: Sequence[Tracer], outputs: Sequence[Any]) -> Program:
@@ -120,8 +128,7 @@ class IRTracer(Tracer):
     __slots__ = ("ir_var",)  # (not ``var``: that is the variance method of arrays)
 
     def __init__(self, trace: Trace, aval: Aval, var: Var):
-        super().__init__(trace, aval)
-        self.ir_var = var
+        self._trace, self.aval, self.ir_var = trace, aval, var
 
 
 def _leaked(tracer: Tracer) -> LeakedTracerError:
@@ -141,16 +148,27 @@ def _stack() -> list[Trace]:
     return stack
 
 
-@contextmanager
-def new_trace(name: str) -> Iterator[Trace]:
-    stack = _stack()
-    trace = Trace(len(stack) + 1, name)
-    stack.append(trace)
-    try:
-        yield trace
-    finally:
-        stack.pop()
-        trace.active = False
+class new_trace:
+    """``with new_trace(name) as trace:`` a trace above the current ones while the block runs
+    (a class rather than a generator-based context manager: every transform call enters one)."""
+    __slots__ = ("stack", "trace")
+
+    def __init__(self, name: str):
+        self.stack = _stack()
+        self.trace = Trace(len(self.stack) + 1, name)
+
+    def __enter__(self) -> Trace:
+        self.stack.append(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc) -> None:
+        self.stack.pop()
+        self.trace.active = False
+
+
+def tracing() -> bool:
+    """Whether a transform is tracing in this thread (values may be tracers)."""
+    return bool(getattr(_local, "stack", None))
 
 
 def bind(prim, *args: Any, **params: Any) -> Any:
@@ -160,17 +178,22 @@ def bind(prim, *args: Any, **params: Any) -> Any:
         if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
             top = a._trace
     if top is None:
-        try:
-            out = prim.impl(*args, **params)
-        except (ValueError, IndexError, TypeError):
-            prim.shape(*map(aval_of, args), **params)  # raises micrograd's clearer error, if it has one
-            raise
-        if config.debug_nans:
-            check_finite(prim.name, args, out, user_frame_location())
-        return out
+        return apply_impl(prim, *args, **params)
     if not top.active:
         raise _leaked(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process(prim, args, params)
+
+
+def apply_impl(prim, *args: Any, **params: Any) -> Any:
+    """:func:`bind` of operands that are all arrays: the primitive's NumPy ``impl``."""
+    try:
+        out = prim.impl(*args, **params)
+    except (ValueError, IndexError, TypeError):
+        prim.shape(*map(aval_of, args), **params)  # raises micrograd's clearer error, if it has one
+        raise
+    if config.debug_nans:
+        check_finite(prim.name, args, out, user_frame_location())
+    return out
 
 
 def concrete(x: Any) -> Any:
@@ -184,6 +207,11 @@ def concrete(x: Any) -> Any:
 def trace_to_program(f: Callable, args: Sequence[Any], name: str) -> Program:
     """Trace ``f(*args)`` into a Program over the flattened leaves of ``args``."""
     flat_args, in_tree = tree.flatten(tuple(args))
+    return trace_leaves(f, flat_args, in_tree, name)
+
+
+def trace_leaves(f: Callable, flat_args: Sequence[Any], in_tree, name: str) -> Program:
+    """:func:`trace_to_program` for arguments already flattened (``in_tree`` rebuilds them)."""
     with new_trace(name) as trace:
         tracers = [trace.new_input(aval_of(x)) for x in flat_args]
         out = f(*tree.unflatten(in_tree, tracers))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
 
+import numpy as np
+
 
 class _NodeType(NamedTuple):
     flatten: Callable[[Any], tuple[Iterable[Any], Hashable]]
@@ -92,6 +94,7 @@ class TreeDef:
 
 
 LEAF = TreeDef(None)
+_LEAF_TYPES = frozenset({np.ndarray, float, int, bool, complex})  # never registered as containers
 _NONE = TreeDef(type(None))
 
 
@@ -117,6 +120,8 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     >>> flatten([1.0, (2.0, 3.0)])[0]
     [1.0, 2.0, 3.0]
     """
+    if type(tree) in _LEAF_TYPES and is_leaf is None:  # (transforms flatten single arrays all the time)
+        return [tree], LEAF
     leaves: list[Any] = []
     return leaves, _flatten(tree, leaves, is_leaf)
 
@@ -126,6 +131,9 @@ def _flatten(x: Any, leaves: list, is_leaf) -> TreeDef:
         leaves.append(x)
         return LEAF
     kind = type(x)
+    if kind in _LEAF_TYPES:
+        leaves.append(x)
+        return LEAF
     if kind is list or kind is tuple:  # the common containers skip the registry
         return TreeDef(kind, None, tuple([_flatten(c, leaves, is_leaf) for c in x]))
     if kind is dict:

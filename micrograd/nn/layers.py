@@ -133,6 +133,8 @@ class Sequential(Module):
             except ShapeError as e:
                 raise ShapeError(f"layer {i} of Sequential: {e}") from None
             new_layers.append(layer)
+        if all(new is old for new, old in zip(new_layers, self.layers)):
+            return x, self  # no layer has state: no copy (this runs on every eager forward pass)
         return x, self.replace(layers=tuple(new_layers))
 
     def __getitem__(self, i: int) -> Module:

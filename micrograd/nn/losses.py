@@ -95,16 +95,28 @@ def _nll(log_probs: Any, target: Any, reduction: str, name: str) -> Any:
             raise ShapeError(with_location(
                 f"{name}: integer labels must have shape {log_probs.shape[:-1]} for scores of shape "
                 f"{log_probs.shape}, got {target.shape}"))
-        if not isinstance(target, Tracer):  # under tracing the values are unknown: no check
-            bad = (target < 0) | (target >= n_classes)
+        labels = _known(target)
+        if labels is None:  # traced: the values are unknown, no check
+            one_hot = mnp.one_hot(target, n_classes, dtype=log_probs.dtype)
+        else:  # known labels (an array, an eager tensor): checked, and their one-hot rows made with NumPy
+            bad = (labels < 0) | (labels >= n_classes)
             if bad.any():
                 raise ValueError(with_location(
                     f"{name}: labels must be in [0, {n_classes - 1}] for {n_classes} classes, got "
-                    f"{np.unique(target[bad])[:5].tolist()}"))
-        losses = -mnp.sum(mnp.one_hot(target, n_classes, dtype=log_probs.dtype) * log_probs, axis=-1)
+                    f"{np.unique(labels[bad])[:5].tolist()}"))
+            one_hot = (labels[..., None] == np.arange(n_classes)).astype(log_probs.dtype)
+        losses = -mnp.sum(log_probs * one_hot, axis=-1)
     else:
         raise TypeError(f"{name}: targets must be integer labels or float probabilities, got dtype {target.dtype}")
     return _reduce(losses, _check_reduction(reduction, name))
+
+
+def _known(x: Any) -> np.ndarray | None:
+    """The values of ``x`` when they are known (an array, or an eager tensor's data); ``None`` for
+    a traced value."""
+    if isinstance(x, Tracer):
+        return x.data if x._trace.level == 0 else None
+    return np.asarray(x)
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:

@@ -54,14 +54,22 @@ def cast(x, dtype):
     return x if x.dtype == dtype else P.cast(x, dtype=dtype)
 
 
+_ARRAYS = (Tracer, np.ndarray, np.generic)
+_OPERANDS = _ARRAYS + SCALAR_TYPES
+
+
 def promote(*xs) -> list:
     """Bring operands to one dtype as NumPy would (Python scalars are weak)."""
-    xs = [x if isinstance(x, (Tracer, np.ndarray, np.generic) + SCALAR_TYPES) else asarray(x) for x in xs]
-    first = xs[0]
-    if not isinstance(first, SCALAR_TYPES):  # operands of one dtype already (the common case): as they are
-        dtype = first.dtype
-        if all(not isinstance(x, SCALAR_TYPES) and x.dtype == dtype for x in xs):
-            return xs
+    # arrays of one dtype already (the common case, on every eager operation): as they are
+    dtype = xs[0].dtype if isinstance(xs[0], _ARRAYS) else None
+    for x in xs:
+        if not isinstance(x, _ARRAYS) or x.dtype != dtype:
+            break
+    else:
+        return list(xs)
+    xs = [x if isinstance(x, _OPERANDS) else asarray(x) for x in xs]
+    if all(not isinstance(x, SCALAR_TYPES) and x.dtype == xs[0].dtype for x in xs):
+        return xs
     dtype = np.result_type(*(x if isinstance(x, SCALAR_TYPES) else x.dtype for x in xs))
     return [cast(x, dtype) for x in xs]
 
@@ -85,6 +93,8 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None, an int or a sequence; negative counts from the end) as sorted axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # (the usual case)
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:

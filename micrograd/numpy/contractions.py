@@ -38,6 +38,8 @@ def matmul(x: ArrayLike, y: ArrayLike) -> ArrayLike:
         raise ShapeError(with_location(
             f"matmul: shapes {x.shape} and {y.shape} do not fit: {x2.shape[-1]} (last axis of the first) "
             f"!= {y2.shape[-2]} ({'only' if y.ndim == 1 else 'second-to-last'} axis of the second)"))
+    if x.ndim == 2 and y.ndim == 2:  # the usual case (a layer's product): nothing to broadcast or reshape
+        return P.matmul(x, y)
     try:
         batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     except ValueError:

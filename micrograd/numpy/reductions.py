@@ -56,7 +56,7 @@ def sum(x: ArrayLike, axis=None, keepdims: bool = False, dtype=None) -> ArrayLik
     array([4., 6.])
     """
     x = asarray(x, dtype)
-    if x.dtype == np.bool_:
+    if x.dtype.kind == "b":
         x = cast(x, np.dtype(np.int64))
     axes = normalize_axes(axis, x.ndim, "sum")
     return keep_dims(x, P.reduce_sum(x, axes=axes), axes, keepdims)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..core.dtypes import is_float
+from ..core.trace import Tracer
 from ._core import ArrayLike, SCALAR_TYPES, asarray, cast, full_of, promote, promote_float, zeros_of
 
 __all__ = [
@@ -32,7 +33,14 @@ def _binary(prim, doc_example: str, promote_operands=promote):
     return fn
 
 
-def _unary(prim, example: str, promote_operand=lambda x: promote_float(x)[0]):
+def _float_operand(x: ArrayLike) -> ArrayLike:
+    """``x`` as a float array (integers and bools become float64)."""
+    if isinstance(x, (Tracer, np.ndarray)) and x.dtype.kind == "f":  # (the usual operand: as it is)
+        return x
+    return promote_float(x)[0]
+
+
+def _unary(prim, example: str, promote_operand=_float_operand):
     def fn(x: ArrayLike) -> ArrayLike:
         return prim(promote_operand(x))
     fn.__doc__ = f"Elementwise ``{prim.name}``.\n\n{example}"

@@ -22,11 +22,17 @@ def broadcast_avals(name: str, avals) -> tuple[int, ...]:
 
 def elementwise(name: str, impl, *linear_maps, lower, out_dtype=None) -> Primitive:
     def shape(*avals, **params):
+        # (written as loops: this runs for every traced elementwise operation)
         value_avals = avals[1:] if name == "select" else avals
-        dtypes = {a.dtype for a in value_avals}
-        if len(dtypes) > 1:
-            raise TypeError(f"{name}: operands must share a dtype, got {sorted(map(str, dtypes))}")
-        return Aval(broadcast_avals(name, avals), out_dtype or value_avals[0].dtype)
+        dtype, first, same_shape = value_avals[0].dtype, avals[0].shape, True
+        for a in value_avals:
+            if a.dtype != dtype:
+                dtypes = {a.dtype for a in value_avals}
+                raise TypeError(f"{name}: operands must share a dtype, got {sorted(map(str, dtypes))}")
+        for a in avals:
+            if a.shape != first:
+                same_shape = False
+        return Aval(first if same_shape else broadcast_avals(name, avals), out_dtype or dtype)
 
     def jvp_rule(rule):
         def jvp(t, out, *args, **params):
@@ -187,6 +193,7 @@ cast = Primitive(
     vjp=(lambda ct, out, x, dtype: cast(ct, dtype=x.dtype) if _is_float(x.dtype) else None,))
 cast.batch = _shape.keep_batch_dim(cast)
 
-# The identity whose derivative is zero: it has no rules, so nothing flows through it.
-stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=(None,), jvp=(None,), lower="{0}")
+# The identity whose derivative is zero: it has no rules, so nothing flows through it (and eager
+# tensors do not record it: its result is detached, as PyTorch's x.detach()).
+stop_gradient = Primitive("stop_gradient", lambda x: x, lambda x: x, vjp=None, jvp=(None,), lower="{0}")
 stop_gradient.batch = _shape.keep_batch_dim(stop_gradient)

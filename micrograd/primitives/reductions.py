@@ -22,12 +22,13 @@ def _reduced(x, axes) -> Aval:
 
 def _unreduce(v, shape, axes):
     """Broadcast a reduced ``v`` back over the reduced axes of ``shape``."""
-    kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
-    return _shape.broadcast_to(_shape.reshape(v, shape=kept), shape=shape)
+    if len(axes) < len(shape):  # (a full reduction's 0-d result broadcasts as it is)
+        v = _shape.reshape(v, shape=tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    return _shape.broadcast_to(v, shape=shape)
 
 
 reduce_sum = Primitive(
-    "reduce_sum", lambda x, axes: np.sum(x, axis=axes), _reduced,
+    "reduce_sum", lambda x, axes: np.add.reduce(x, axis=axes), _reduced,  # (np.sum, without its Python layer)
     jvp=(lambda t, out, x, axes: reduce_sum(t, axes=axes),),
     vjp=(lambda ct, out, x, axes: _unreduce(ct, x.shape, axes),))
 reduce_sum.batch = _batch_reduction(reduce_sum)
@@ -54,8 +55,8 @@ def _extremum(name, impl) -> Primitive:
     return prim
 
 
-reduce_max = _extremum("reduce_max", np.max)
-reduce_min = _extremum("reduce_min", np.min)
+reduce_max = _extremum("reduce_max", np.maximum.reduce)  # (np.max and np.min, without their Python layer)
+reduce_min = _extremum("reduce_min", np.minimum.reduce)
 
 
 def _arg_shape(x, axis):

@@ -53,8 +53,9 @@ def _reshape_shape(x, shape):
     return Aval(shape, x.dtype)
 
 
+# (the array methods where the operand is an array: NumPy's functions cost several times more in Python)
 reshape = Primitive(
-    "reshape", lambda x, shape: np.reshape(x, shape), _reshape_shape,
+    "reshape", lambda x, shape: x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape), _reshape_shape,
     jvp=(lambda t, out, x, shape: reshape(t, shape=shape),),
     vjp=(lambda ct, out, x, shape: reshape(ct, shape=x.shape),),
     batch=lambda args, dims, shape: (reshape(move_axis(args[0], dims[0], 0), shape=args[0].shape[dims[0]:][:1] + shape), 0))
@@ -86,7 +87,7 @@ broadcast_to = Primitive(
     batch=_broadcast_batch)
 
 transpose = Primitive(
-    "transpose", lambda x, perm: np.transpose(x, perm),
+    "transpose", lambda x, perm: x.transpose(perm) if type(x) is np.ndarray else np.transpose(x, perm),
     lambda x, perm: Aval(tuple(x.shape[p] for p in perm), x.dtype),
     jvp=(lambda t, out, x, perm: transpose(t, perm=perm),),
     vjp=(lambda ct, out, x, perm: transpose(ct, perm=tuple(np.argsort(perm).tolist())),),

@@ -18,7 +18,7 @@ from ..core.dtypes import float0, is_float
 from ..core.errors import (NotDifferentiableError, argument_leaves, check_argnums, check_callable, describe_value,
                            join_arguments, name_of, traced_origin, with_location)
 from ..core.ir import Const, Program, Var, aval_of
-from ..core.trace import Tracer, bind, concrete, trace_to_program
+from ..core.trace import Tracer, apply_impl, bind, concrete, trace_leaves, tracing
 
 
 def add_any(a, b):
@@ -35,11 +35,13 @@ def active_vars(program: Program) -> set[Var]:
         if rules is None:
             continue
         if eqn.prim.multiple_results:
-            if any(isinstance(a, Var) and a in active for a in eqn.inputs):
+            if any(a in active for a in eqn.inputs):
                 active.update(v for v in eqn.outs if is_float(v.aval.dtype))
-        elif is_float(eqn.out.aval.dtype) and any(
-                a in active and rules[i] is not None for i, a in enumerate(eqn.inputs) if isinstance(a, Var)):
-            active.add(eqn.out)
+        elif is_float(eqn.out.aval.dtype):
+            for i, a in enumerate(eqn.inputs):  # (a Const is never in active)
+                if a in active and rules[i] is not None:
+                    active.add(eqn.out)
+                    break
     return active
 
 
@@ -62,20 +64,22 @@ def backward_pass(program: Program, env: dict, out_cts: Sequence[Any]) -> list[A
         ct = cts.pop(eqn.out, None)
         if ct is None:
             continue
-        args = [env[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
+        args = [a.value if type(a) is Const else env[a] for a in eqn.inputs]
+        rules, out = eqn.prim.vjp, env[eqn.out]
         for i, atom in enumerate(eqn.inputs):
-            if isinstance(atom, Var) and atom in active:
-                rule = eqn.prim.vjp[i]
+            if atom in active:  # (a Const never is)
+                rule = rules[i]
                 if rule is None:
                     continue
                 if config.debug_nans:  # blame the equation whose derivative this is
                     with debug_nans(False):
-                        ct_in = rule(ct, env[eqn.out], *args, **eqn.params)
+                        ct_in = rule(ct, out, *args, **eqn.params)
                     check_finite(f"the derivative (vjp) of {eqn.prim.name}", [ct, *args], ct_in, eqn.source)
                 else:
-                    ct_in = rule(ct, env[eqn.out], *args, **eqn.params)
+                    ct_in = rule(ct, out, *args, **eqn.params)
                 if ct_in is not None:
-                    cts[atom] = add_any(cts.get(atom), ct_in)
+                    previous = cts.get(atom)
+                    cts[atom] = ct_in if previous is None else previous + ct_in
     return [cts.get(v) for v in program.invars]
 
 
@@ -105,18 +109,24 @@ def forward_with_residuals(program: Program, args: Sequence[Any], env: dict) -> 
     """:func:`eval_program` for reverse mode: an equation whose primitive has a ``fwd`` rule, and
     an operand a derivative flows from, runs that rule, and ``env[eqn]`` keeps its residuals
     (the values its ``bwd`` rule needs: a loop's per-step values)."""
-    active = active_vars(program) if any(e.prim.fwd is not None for e in program.eqns) else ()
+    active = None  # computed at the first equation with a fwd rule (most programs have none)
     for var, value in zip(program.invars, args):
         env[var] = value
+    hunting = config.debug_nans
+    apply = bind if tracing() else apply_impl  # (at top level every operand is an array)
     for eqn in program.eqns:
-        operands = [a.value if isinstance(a, Const) else env[a] for a in eqn.inputs]
-        if eqn.prim.fwd is not None and any(isinstance(a, Var) and a in active for a in eqn.inputs):
+        operands = [a.value if type(a) is Const else env[a] for a in eqn.inputs]
+        if eqn.prim.fwd is not None and active is None:
+            active = active_vars(program)
+        if eqn.prim.fwd is not None and any(a in active for a in eqn.inputs):
             with debug_nans(False):
                 out, env[eqn] = eqn.prim.fwd(*operands, **eqn.params)
-        else:
+        elif hunting:  # checked below, blaming this equation's line rather than the interpreter's
             with debug_nans(False):
                 out = bind(eqn.prim, *operands, **eqn.params)
-        if config.debug_nans:
+        else:
+            out = apply(eqn.prim, *operands, **eqn.params)
+        if hunting:
             check_finite(eqn.prim.name, operands, out, eqn.source)
         if eqn.prim.multiple_results:
             env.update(zip(eqn.outs, out))
@@ -136,10 +146,11 @@ def _zeros(aval):
     return np.zeros(aval.shape, aval.dtype if is_float(aval.dtype) else float0)
 
 
-def _trace_with_aux(f, primals, has_aux: bool, name: str):
-    """Trace ``f``; return (program, out_tree, aux_tree) where program's outputs are the
-    flattened output followed by the flattened aux."""
-    trees = {}
+def _trace_with_aux(f, flat_primals, in_tree, has_aux: bool, name: str):
+    """Trace ``f`` on the primals ``in_tree`` rebuilds from ``flat_primals``; return (program,
+    out_tree, aux_tree, n_out) where program's outputs are the flattened output followed by the
+    flattened aux."""
+    trees = {"aux": _NO_AUX}
 
     def flat_f(*args):
         result = f(*args)
@@ -152,12 +163,17 @@ def _trace_with_aux(f, primals, has_aux: bool, name: str):
         else:
             out, aux = result, None
         out_leaves, trees["out"] = tree.flatten(out)
-        aux_leaves, trees["aux"] = tree.flatten(aux)
         trees["n_out"] = len(out_leaves)
+        if not has_aux:
+            return out_leaves
+        aux_leaves, trees["aux"] = tree.flatten(aux)
         return out_leaves + aux_leaves
 
-    program = trace_to_program(flat_f, primals, name)
+    program = trace_leaves(flat_f, flat_primals, in_tree, name)
     return program, trees["out"], trees["aux"], trees["n_out"]
+
+
+_NO_AUX = tree.structure(None)
 
 
 def vjp(f: Callable, *primals: Any, has_aux: bool = False):
@@ -205,32 +221,48 @@ def check_primals(primals: Sequence[Any], name: str) -> None:
 
 def traced_vjp(f: Callable, primals: Sequence[Any], has_aux: bool, name: str):
     """:func:`vjp`, with ``name`` (the transform the user called) for error messages."""
-    program, out_tree, aux_tree, n_out = _trace_with_aux(f, primals, has_aux, name)
+    flat_primals, in_tree = tree.flatten(tuple(primals))
+    program, out_tree, aux_tree, n_out = _trace_with_aux(f, flat_primals, in_tree, has_aux, name)
     env: dict = {}
-    flat_primals = [concrete(x) for x in tree.leaves(primals)]
+    flat_primals = [concrete(x) for x in flat_primals]
     results = [_materialize(r) for r in forward_with_residuals(program, flat_primals, env)]
     out = tree.unflatten(out_tree, results[:n_out])
-    out_avals = program.out_avals[:n_out]
-
-    def pullback(cotangent: Any) -> tuple:
-        flat_cts, ct_tree = tree.flatten(cotangent)
-        if ct_tree != out_tree:
-            raise ValueError(f"vjp: the cotangent's structure {ct_tree} differs from the output's {out_tree}")
-        cts = []
-        for i, (ct, aval) in enumerate(zip(flat_cts, out_avals)):
-            if np.shape(ct) != aval.shape:
-                raise ValueError(f"vjp: cotangent {i} has shape {np.shape(ct)} but the output has shape {aval.shape}")
-            cts.append(ct if isinstance(ct, Tracer) else np.asarray(ct, aval.dtype))
-        in_cts = backward_pass(program, env, cts + [None] * (len(program.outvars) - n_out))
-        in_cts = [_zeros(v.aval) if ct is None else _materialize(ct) for ct, v in zip(in_cts, program.invars)]
-        return tree.unflatten(program.in_tree, in_cts)
-
+    pullback = Pullback(program, env, out_tree, results[:n_out])
     if has_aux:
         return out, pullback, tree.unflatten(aux_tree, results[n_out:])
     return out, pullback
 
 
+class Pullback:
+    """The pullback :func:`vjp` returns: ``pullback(cotangent)`` gives the cotangents of the
+    primals. ``out_leaves`` are the flattened output and :meth:`flat` takes their cotangents as a
+    list (what ``grad`` uses: no pytree to build and flatten again)."""
+
+    def __init__(self, program: Program, env: dict, out_tree, out_leaves: list):
+        self.program, self.env, self.out_tree, self.out_leaves = program, env, out_tree, out_leaves
+
+    def __call__(self, cotangent: Any) -> tuple:
+        flat_cts, ct_tree = tree.flatten(cotangent)
+        if ct_tree != self.out_tree:
+            raise ValueError(f"vjp: the cotangent's structure {ct_tree} differs from the output's {self.out_tree}")
+        return self.flat(flat_cts)
+
+    def flat(self, flat_cts: Sequence[Any]) -> tuple:
+        program = self.program
+        cts = []
+        for i, (ct, v) in enumerate(zip(flat_cts, program.outvars)):
+            aval = v.aval
+            if (ct.shape if type(ct) is np.ndarray else np.shape(ct)) != aval.shape:
+                raise ValueError(f"vjp: cotangent {i} has shape {np.shape(ct)} but the output has shape {aval.shape}")
+            cts.append(ct if isinstance(ct, Tracer) else np.asarray(ct, aval.dtype))
+        in_cts = backward_pass(program, self.env, cts + [None] * (len(program.outvars) - len(cts)))
+        in_cts = [_zeros(v.aval) if ct is None else _materialize(ct) for ct, v in zip(in_cts, program.invars)]
+        return tree.unflatten(program.in_tree, in_cts)
+
+
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str, kwargs: dict | None = None) -> tuple[int, ...]:
+    if type(argnums) is int and 0 <= argnums < nargs:  # (the usual case)
+        return (argnums,)
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
         if not -nargs <= n < nargs:
@@ -302,7 +334,7 @@ def differentiated_arguments(f: Callable, args: tuple, kwargs: dict, argnums: in
                 raise
             raise better.with_traceback(e.__traceback__) from None
 
-    return f_of_selected, tuple(args[n] for n in nums)
+    return f_of_selected, tuple([args[n] for n in nums])
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
@@ -321,19 +353,20 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
 
 
 def _value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux: bool) -> Callable:
+    name = f"grad({name_of(f)})"
+
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any):
-        name = f"grad({name_of(f)})"
         f_of_selected, primals = differentiated_arguments(f, args, kwargs, argnums, name)
         out, pullback, *aux = traced_vjp(f_of_selected, primals, has_aux, name)
-        leaves = [aval_of(leaf) for leaf in tree.leaves(out)]
+        leaves = [aval_of(leaf) for leaf in pullback.out_leaves]
         if len(leaves) != 1 or leaves[0].size != 1 or not is_float(leaves[0].dtype):
             got = ", ".join(map(repr, leaves)) or "nothing"
             raise TypeError(
                 f"{name} needs a function returning one float scalar (an array with exactly one element), "
                 f"but it returned {got}. For non-scalar outputs use mg.jacrev(f) for the Jacobian, or "
                 f"mg.vjp(f, x) for vector-Jacobian products.")
-        grads = pullback(tree.unflatten(tree.structure(out), [np.ones(leaves[0].shape, leaves[0].dtype)]))
+        grads = pullback.flat([np.ones(leaves[0].shape, leaves[0].dtype)])
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((out, aux[0]) if has_aux else out), grads
 
