@@ -231,3 +231,66 @@ def test_independent_chains_of_one_shape_fuse_into_one_loop():
     p, g = [np.ones((6, 4), np.float32)], [np.full((6, 4), 0.5, np.float32)]
     text = mg.jit(opt.update).lower(p, g, opt.init(p)).as_text()
     assert text.count("for i0 in range(6):") == 1  # m, v and the parameter update in one pass
+
+
+def test_array_statements_agree_with_numpy_when_compiled():
+    """The statements compiled kernels make arrays with (allocation, views, copies, products,
+    arg-extrema as loops) against NumPy, with ties and NaNs where the first one must win."""
+    def f(x, y, m, n, b):
+        z = x * 1.0  # (a fused loop: the piece is compiled)
+        picks = [np.argmax(z, axis=1), np.argmin(z, axis=0), np.argmax(z.reshape(-1)), np.argmin(z, axis=1)]
+        t = np.transpose(y * 2.0, (2, 0, 1))
+        return (picks, np.concatenate([z, z * 2.0], axis=1), np.concatenate([z, -z], axis=0), t + 1.0,
+                np.broadcast_to(x[0] * 3.0, (2, 4, 5)) + 0.0, (z * 2.0).reshape(()) if z.size == 1 else z.sum(),
+                (m * 1.0).T @ (n * 1.0), (b * 1.0) @ (b * 2.0))
+
+    x = np.array([[1.0, 3.0, 3.0, 0.0, 2.0], [np.nan, 1.0, np.nan, 5.0, 5.0], [2.0, 2.0, 1.0, 1.0, -1.0],
+                  [0.0, 0.0, 0.0, 0.0, 0.0]])
+    rng = np.random.default_rng(0)
+    args = (x, rng.normal(size=(2, 3, 4)), rng.normal(size=(6, 3)), rng.normal(size=(6, 4)), rng.normal(size=(3, 4, 4)))
+    compiled = mg.jit(f, strict=True)
+    expected = f(*args)
+    for _ in range(2):
+        for g, e in zip(mg.tree.leaves(compiled(*args)), mg.tree.leaves(expected)):
+            assert np.shape(g) == np.shape(e) and np.asarray(g).dtype == np.asarray(e).dtype
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+    kernels = "".join(k.source for p in compiled.programs.values() for k in p.lowered.kernels)
+    for name in ("empty(", "argmax", "permuted(", "matmul("):
+        assert name in kernels, name
+
+
+def test_array_intrinsics_agree_with_numpy():
+    from numba import njit
+
+    from micrograd.backend.arrays import broadcast, contiguous, empty, full, matmul, matmul_into, permuted, reshaped
+
+    @njit
+    def make():
+        return empty((2, 3), np.bool_), full((2, 2), -np.inf, np.float32), full((3,), 7, np.int64)
+
+    flags, neg_inf, sevens = make()
+    assert flags.shape == (2, 3) and flags.dtype == np.bool_ and flags.flags.c_contiguous and neg_inf.dtype == np.float32 and (neg_inf == -np.inf).all()
+    assert sevens.tolist() == [7, 7, 7] and sevens.dtype == np.int64
+
+    x = np.arange(24.0).reshape(2, 3, 4)
+    views = njit(lambda x: (contiguous(x.T), contiguous(x), reshaped(x, (6, 4)), permuted(x, (2, 0, 1)),
+                            broadcast(x[0, 1], (2, 3, 4)), broadcast(x[:, :1, :], (2, 3, 4))))(x)
+    expected = (np.ascontiguousarray(x.T), x, x.reshape(6, 4), np.transpose(x, (2, 0, 1)),
+                np.broadcast_to(x[0, 1], (2, 3, 4)), np.broadcast_to(x[:, :1, :], (2, 3, 4)))
+    for got, want in zip(views, expected):
+        np.testing.assert_array_equal(got, want)
+    assert views[0].flags.c_contiguous and views[1] is not None and np.shares_memory(views[2], x)
+
+    rng = np.random.default_rng(1)
+    for dtype in (np.float32, np.float64):
+        a, b = rng.normal(size=(5, 3)).astype(dtype), rng.normal(size=(3, 4)).astype(dtype)
+        out = np.empty((2, 5, 4), dtype)
+
+        @njit
+        def products(a, b, out):
+            for i in range(2):
+                matmul_into(a, b, out[i])
+            return matmul(a, b), matmul(b.T, a.T), matmul(a.T.copy().T, b)
+
+        for got in (*products(a, b, out)[::2], out[0], out[1], products(a, b, out)[1].T):
+            np.testing.assert_allclose(got, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12)

@@ -58,17 +58,21 @@ class CompileError(RuntimeError):
 @functools.lru_cache(maxsize=None)
 def _versions() -> str:
     """What a cached kernel depends on besides its source: the versions, and the functions of
-    vectormath.py that kernels import (a change there must not load stale machine code)."""
+    vectormath.py and arrays.py that kernels import (a change there must not load stale machine
+    code)."""
     import hashlib
 
     import numba
     import numpy
 
     from .. import __version__
-    from . import vectormath
-    with open(vectormath.__file__, "rb") as f:
-        helpers = hashlib.sha256(f.read()).hexdigest()[:12]
-    return f"micrograd {__version__} numba {numba.__version__} numpy {numpy.__version__} vectormath {helpers}"
+    from . import arrays, vectormath
+    helpers = hashlib.sha256()
+    for module in (vectormath, arrays):
+        with open(module.__file__, "rb") as f:
+            helpers.update(f.read())
+    return (f"micrograd {__version__} numba {numba.__version__} numpy {numpy.__version__} "
+            f"helpers {helpers.hexdigest()[:12]}")
 
 
 def _write_atomically(path: str, text: str) -> None:

@@ -94,7 +94,7 @@ def _contiguous(code: str, aval) -> str:
     """Sub-functions take C-contiguous arrays (their code relies on it: a transpose of an input
     is then F-contiguous, which BLAS takes as it is), and loop-carried values keep one Numba
     type across iterations."""
-    return f"np.ascontiguousarray({code})" if aval.ndim else code
+    return f"contiguous({code})" if aval.ndim else code
 
 
 def _contiguous_inputs(ins: list, fresh) -> tuple[list[str], list]:
@@ -104,7 +104,7 @@ def _contiguous_inputs(ins: list, fresh) -> tuple[list[str], list]:
     for code, aval in ins:
         if aval.ndim:
             name = fresh("c")
-            lines.append(f"{name} = np.ascontiguousarray({code})")
+            lines.append(f"{name} = contiguous({code})")
             code = name
         renamed.append((code, aval))
     return lines, renamed
@@ -136,7 +136,7 @@ def _scan(eqn, outs, ins, fresh):
     inputs.update({v: f"{code}[{step}]" for v, (code, _) in zip(invars[nc + nk:], xs)})
     lines += [f"{name} = {_contiguous(code, aval)}" for name, (code, aval) in zip(carry_out, carry)]
     for name, v in zip(ys, p["body"].outvars[nk:]):
-        lines.append(f"{name} = np.empty({(length,) + v.aval.shape!r}, np.{v.aval.dtype.name})")
+        lines.append(f"{name} = empty({(length,) + v.aval.shape!r}, np.{v.aval.dtype.name})")
     order = f"range({length} - 1, -1, -1)" if p["reverse"] else f"range({length})"
     result = fresh("r")
     lines.append(f"for {step} in {order}:  # scan")

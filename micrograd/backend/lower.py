@@ -6,6 +6,7 @@ glue function calls the pieces and runs what is left between them with NumPy.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -14,7 +15,7 @@ import numpy as np
 from ..core.ir import Const, Program, Var
 from ..core.trace import Tracer
 from ..primitives import shape as sh
-from . import control, vectormath
+from . import arrays, control, vectormath
 from .fusion import REDUCTIONS, Group, Step, fuse
 from .statements import statement
 
@@ -223,8 +224,8 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
                 r = fresh("r")
                 init, dtype = _INIT[kind], _dtype_code(out.aval.dtype)
                 if np.issubdtype(out.aval.dtype, np.integer) and kind != "sum":
-                    init = f"np.iinfo({dtype}).{'min' if kind == 'max' else 'max'}"
-                before.append(f"{r} = np.full({out.aval.shape!r}, {init}, {dtype})" if kept else f"{r} = {dtype}({init})")
+                    init = repr(int(getattr(np.iinfo(out.aval.dtype), "min" if kind == "max" else "max")))
+                before.append(f"{r} = full({out.aval.shape!r}, {init}, {dtype})" if kept else f"{r} = {dtype}({init})")
                 combine = (lambda t, v: f"{t} += {v}") if kind == "sum" else (
                     lambda t, v: f"{t} = np.{'maximum' if kind == 'max' else 'minimum'}({t}, {v})")
                 target = f"{r}[{', '.join(kept)}]" if kept else r
@@ -253,7 +254,7 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
                     buffer = _donated_buffer(out, eqn, group, donated or {}, reused)
                     o = fresh("o")
                     if buffer is None:
-                        before.append(f"{o} = np.empty({shape!r}, {_dtype_code(out.aval.dtype)})")
+                        before.append(f"{o} = empty({shape!r}, {_dtype_code(out.aval.dtype)})")
                     else:  # the result overwrites a donated input, element by element after reading it
                         before.append(f"{o} = {storage[buffer]}")
                     body.append(f"{o}[{', '.join(idx)}] = {v}")
@@ -279,10 +280,11 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
                              f"{', parallel=True' if parallel else ''})",
                              f"def {name}({', '.join(params)}):", body,
                              f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
-    used = sorted(f for f in vectormath.FUNCTIONS.values() if f + "(" in definition)
     imports = ["import numpy as np", "from numba import njit, prange"]
-    if used:
-        imports.append(f"from micrograd.backend.vectormath import {', '.join(used)}")
+    for module, functions in (("vectormath", vectormath.FUNCTIONS.values()), ("arrays", arrays.FUNCTIONS)):
+        used = sorted(f for f in functions if re.search(rf"\b{f}\(", definition))
+        if used:
+            imports.append(f"from micrograd.backend.{module} import {', '.join(used)}")
     source = "\n".join(imports + ["", definition])
     blas_in_loops = any(s.eqn is not None and control.is_control(s.eqn) and control.multiplies_matrices(s.eqn)
                         for s in steps)

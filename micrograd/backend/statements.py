@@ -4,7 +4,9 @@ has no Numba form here (the piece is then cut, and NumPy runs it between pieces)
 
 Conventions: a 0-d value is a scalar variable, not an array; ``ins`` holds the operands' code
 names and avals; ``c_or_f`` tells which operands are known to be contiguous (C or Fortran),
-which BLAS takes as they are.
+which BLAS takes as they are. Arrays are made, viewed and multiplied with ``arrays.py``'s
+intrinsics (``empty``, ``full``, ``reshaped``, ``matmul``, ...), which compile in a fraction of
+the time of Numba's NumPy functions.
 """
 from __future__ import annotations
 
@@ -16,28 +18,34 @@ from ..primitives import convolution, indexing, linalg, reductions, shape
 from ..primitives.indexing import Index
 
 
-def _as_array(code: str, aval) -> str:
-    return code if aval.ndim else f"np.full((1,), {code})"
+def _dtype(aval) -> str:
+    return f"np.{aval.dtype.name}"
+
+
+def _zeros(out: str, shape: tuple, aval) -> str:
+    return f"{out} = full({shape!r}, 0, {_dtype(aval)})"
 
 
 def _reshape(out, out_aval, ins, contiguous, shape):
     (x, xa), = ins
     if not shape:  # to a scalar
-        return [f"{out} = {_as_array(x, xa)}.ravel()[0]" if xa.ndim else f"{out} = {x}"]
+        return [f"{out} = {x}[{', '.join('0' * xa.ndim)}]" if xa.ndim else f"{out} = {x}"]
     if not xa.ndim:
-        return [f"{out} = np.full({shape!r}, {x})"]
-    source = x if contiguous[0] == "C" else f"np.ascontiguousarray({x})"
-    return [f"{out} = {source}.reshape({shape!r})"]
+        return [f"{out} = full({shape!r}, {x}, {_dtype(out_aval)})"]
+    source = x if contiguous[0] == "C" else f"contiguous({x})"
+    return [f"{out} = reshaped({source}, {shape!r})"]
 
 
 def _broadcast_to(out, out_aval, ins, contiguous, shape):
     (x, xa), = ins
-    return [f"{out} = np.broadcast_to({x}, {shape!r})" if xa.ndim else f"{out} = np.full({shape!r}, {x})"]
+    if not xa.ndim:
+        return [f"{out} = full({shape!r}, {x}, {_dtype(out_aval)})"]
+    return [f"{out} = broadcast({x}, {shape!r})"]
 
 
 def _transpose(out, out_aval, ins, contiguous, perm):
     (x, xa), = ins
-    return [f"{out} = {x}.T" if perm == (1, 0) else f"{out} = np.transpose({x}, {perm!r})"]
+    return [f"{out} = {x}.T" if perm == (1, 0) else f"{out} = permuted({x}, {perm!r})"]
 
 
 # OpenBLAS runs a product of fewer multiply-adds than this on one thread. Larger products run
@@ -49,21 +57,23 @@ SINGLE_THREAD_BLAS_LIMIT = 4 * 65536
 def _matmul(out, out_aval, ins, contiguous, in_loop=False):
     (x, xa), (y, ya) = ins
     if not np.issubdtype(out_aval.dtype, np.floating):
-        return None  # Numba's np.dot is BLAS: floats only
+        return None  # BLAS: floats only
     if int(np.prod(out_aval.shape, dtype=np.int64)) * xa.shape[-1] > SINGLE_THREAD_BLAS_LIMIT and not in_loop:
         return None  # (inside a compiled loop there is no NumPy to hand it to)
-    x = x if contiguous[0] in "CF" else f"np.ascontiguousarray({x})"
-    y = y if contiguous[1] in "CF" else f"np.ascontiguousarray({y})"
-    if xa.ndim == 2:
-        return [f"{out} = np.dot({x}, {y})"]
-    batch = int(np.prod(xa.shape[:-2]))
     (m, k), n = xa.shape[-2:], ya.shape[-1]
-    return [f"{out}_x = np.ascontiguousarray({x}).reshape(({batch}, {m}, {k}))",
-            f"{out}_y = np.ascontiguousarray({y}).reshape(({batch}, {k}, {n}))",
-            f"{out}_b = np.empty(({batch}, {m}, {n}), np.{out_aval.dtype.name})",
+    if k == 0:  # (BLAS is not asked for an empty sum)
+        return [_zeros(out, out_aval.shape, out_aval)]
+    x = x if contiguous[0] in "CF" else f"contiguous({x})"
+    y = y if contiguous[1] in "CF" else f"contiguous({y})"
+    if xa.ndim == 2:
+        return [f"{out} = matmul({x}, {y})"]
+    batch = int(np.prod(xa.shape[:-2]))
+    return [f"{out}_x = reshaped(contiguous({x}), ({batch}, {m}, {k}))",
+            f"{out}_y = reshaped(contiguous({y}), ({batch}, {k}, {n}))",
+            f"{out}_b = empty(({batch}, {m}, {n}), {_dtype(out_aval)})",
             f"for b in range({batch}):",
-            f"    {out}_b[b] = np.dot({out}_x[b], {out}_y[b])",
-            f"{out} = {out}_b.reshape({out_aval.shape!r})"]
+            f"    matmul_into({out}_x[b], {out}_y[b], {out}_b[b])",
+            f"{out} = reshaped({out}_b, {out_aval.shape!r})"]
 
 
 def _index_code(items, arrays: list[str]) -> str:
@@ -124,13 +134,13 @@ def _gather(out, out_aval, ins, contiguous, index):
     if not prefix:  # 0-d index arrays: one element or one slab
         return [f"{out} = {x}[{', '.join(sources)}]"]
     body = "    " * len(prefix)
-    return ([f"{out} = np.empty({out_aval.shape!r}, np.{out_aval.dtype.name})"] + loops
+    return ([f"{out} = empty({out_aval.shape!r}, {_dtype(out_aval)})"] + loops
             + [f"{body}{out}[{', '.join(idx)}] = {x}[{', '.join(sources)}]"])
 
 
 def _scatter_add(out, out_aval, ins, contiguous, shape, index):
     (u, ua), arrays = ins[0], ins[1:]
-    zeros = f"{out} = np.zeros({shape!r}, np.{out_aval.dtype.name})"
+    zeros = _zeros(out, shape, out_aval)
     if not index.num_arrays:
         return [zeros, f"{out}[{_index_code(index.items, [])}] = {u}"]
     found = _leading_advanced(index, arrays)
@@ -147,13 +157,41 @@ def _scatter_add(out, out_aval, ins, contiguous, shape, index):
 
 
 def _concatenate(out, out_aval, ins, contiguous, axis):
-    return [f"{out} = np.concatenate(({''.join(code + ', ' for code, _ in ins)}), axis={axis})"]
+    """A loop nest per operand, copying it into its place along ``axis``."""
+    lines = [f"{out} = empty({out_aval.shape!r}, {_dtype(out_aval)})"]
+    offset = 0
+    for code, aval in ins:
+        idx = [f"j{d}" for d in range(aval.ndim)]
+        lines += ["    " * d + f"for {idx[d]} in range({n}):" for d, n in enumerate(aval.shape)]
+        place = [f"{i} + {offset}" if d == axis and offset else i for d, i in enumerate(idx)]
+        lines.append("    " * aval.ndim + f"{out}[{', '.join(place)}] = {code}[{', '.join(idx)}]")
+        offset += aval.shape[axis]
+    return lines
 
 
 def _arg_extremum(fn: str):
+    """np.argmax or np.argmin along ``axis``, as loops: the first extremum, or the first NaN."""
+    better = ">" if fn == "argmax" else "<"
+
     def rule(out, out_aval, ins, contiguous, axis):
         (x, xa), = ins
-        return [f"{out} = np.{fn}({x})" if xa.ndim == 1 else f"{out} = np.{fn}({x}, axis={axis})"]
+        kept = [d for d in range(xa.ndim) if d != axis]
+        idx = [f"j{d}" for d in range(xa.ndim)]
+        at = lambda k: ", ".join(k if d == axis else idx[d] for d in range(xa.ndim))  # noqa: E731
+        lines = [f"{out} = empty({out_aval.shape!r}, {_dtype(out_aval)})"] if kept else []
+        lines += ["    " * n + f"for {idx[d]} in range({xa.shape[d]}):" for n, d in enumerate(kept)]
+        pad = "    " * len(kept)
+        lines += [f"{pad}best, where = {x}[{at('0')}], 0",
+                  f"{pad}if best == best:",
+                  f"{pad}    for k in range(1, {xa.shape[axis]}):",
+                  f"{pad}        v = {x}[{at('k')}]",
+                  f"{pad}        if v != v:",
+                  f"{pad}            where = k",
+                  f"{pad}            break",
+                  f"{pad}        if v {better} best:",
+                  f"{pad}            best, where = v, k",
+                  f"{pad}{out}[{', '.join(idx[d] for d in kept)}] = where" if kept else f"{pad}{out} = where"]
+        return lines
     return rule
 
 
@@ -182,7 +220,7 @@ def _windows(out, out_aval, ins, contiguous, window, strides, dilation, padding,
     (a loop: Numba's slice assignment costs a call per run)."""
     (x, xa), = ins
     d = len(window)
-    dtype = f"np.{out_aval.dtype.name}"
+    dtype = _dtype(out_aval)
     fill = "-np.inf" if pad_value == -np.inf else ("np.inf" if pad_value == np.inf else repr(float(pad_value)))
     channels = xa.shape[1]
 
@@ -192,8 +230,8 @@ def _windows(out, out_aval, ins, contiguous, window, strides, dilation, padding,
             return [line[4:] for line in copy]
         return [f"{pad}if {inside}:", *copy, f"{pad}else:", f"{pad}    {out}[{index}, :] = {dtype}({fill})"]
 
-    return ([f"{out}_x = np.ascontiguousarray(np.transpose({x}, {(0,) + tuple(range(2, d + 2)) + (1,)}))",
-             f"{out} = np.empty({out_aval.shape!r}, {dtype})"]
+    return ([f"{out}_x = contiguous(permuted({x}, {(0,) + tuple(range(2, d + 2)) + (1,)}))",
+             f"{out} = empty({out_aval.shape!r}, {dtype})"]
             + _window_loops(out_aval.shape, window, strides, dilation, padding, xa.shape[2:], body))
 
 
@@ -207,9 +245,9 @@ def _unwindows(out, out_aval, ins, contiguous, shape, window, strides, dilation,
         add = [f"{pad}    for ch in range({shape[1]}):", f"{pad}        {out}_r[n, {source}, ch] += {cols}[{index}, ch]"]
         return [line[4:] for line in add] if inside is None else [f"{pad}if {inside}:", *add]
 
-    return ([f"{out}_r = np.zeros({(shape[0],) + tuple(shape[2:]) + (shape[1],)!r}, np.{out_aval.dtype.name})"]
+    return ([_zeros(f"{out}_r", (shape[0],) + tuple(shape[2:]) + (shape[1],), out_aval)]
             + _window_loops(ca.shape, window, strides, dilation, padding, shape[2:], body)
-            + [f"{out} = np.ascontiguousarray(np.transpose({out}_r, {(0, d + 1) + tuple(range(1, d + 1))}))"])
+            + [f"{out} = contiguous(permuted({out}_r, {(0, d + 1) + tuple(range(1, d + 1))}))"])
 
 
 def _max_pool_family(kind: str):
@@ -226,8 +264,8 @@ def _max_pool_family(kind: str):
         x, xa = ins[-1]
         d, spatial = len(window), xa.shape[2:]
         pooled = out_aval.shape if kind != "max_pool_scatter" else ins[0][1].shape
-        dtype = f"np.{out_aval.dtype.name}"
-        lines = [f"{out} = np.{'zeros' if kind == 'max_pool_scatter' else 'empty'}({out_aval.shape!r}, {dtype})"]
+        lines = [_zeros(out, out_aval.shape, out_aval) if kind == "max_pool_scatter"
+                 else f"{out} = empty({out_aval.shape!r}, {_dtype(out_aval)})"]
         loops = ["n", "c"] + [f"o{i}" for i in range(d)]
         for depth, (name, size) in enumerate(zip(loops, pooled)):
             lines.append("    " * depth + f"for {name} in range({size}):")
