@@ -6,8 +6,8 @@ those argument types and then swaps it into the program's kernel table. So the f
 never waits for a compiler, and programs speed up as their kernels arrive.
 
 With a disk cache, a compile thread writes the kernel's module and a worker process
-(``worker.py``) compiles it into the cache, from which this process then loads the machine
-code: the compiler never holds this process's interpreter lock, so it neither stalls a running
+(``worker.py``) compiles it into the cache, from which a loader thread then loads the machine
+code into this process: the compiler never holds this process's interpreter lock, so it neither stalls a running
 training loop nor waits for it. There are as many threads and workers as cores, at most two
 (``$MICROGRAD_COMPILE_WORKERS`` sets the number; 0 compiles in this process, as without a
 disk cache).
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib.util
 import os
 import queue
 import sys
@@ -32,7 +31,7 @@ import warnings
 from typing import Any, Callable
 
 from .lower import Kernel
-from .worker import Worker, WorkerError
+from .worker import Worker, WorkerError, load_module
 
 DEFAULT_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
                              "micrograd", "jit")
@@ -89,23 +88,6 @@ def _write_atomically(path: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def _load_module(path: str, name: str):
-    """Import the kernel module at ``path`` (registered in sys.modules: Numba's cache needs to
-    find a function's module again)."""
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        module.CACHE = True
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return module
 
 
 def _forget(path: str) -> None:
@@ -201,43 +183,68 @@ class _NumbaWork:
 NUMBA_WORK = _NumbaWork()
 
 
-def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Callable, Any]:
-    """``kernel`` compiled by Numba for the types of ``args``: (entry point, dispatcher). (It runs in the
-    compile thread: nothing here may touch the process's warning filters, which are global.)"""
-    import hashlib
-
+def _signature(args: tuple) -> tuple:
     import numba
 
-    signature = tuple(numba.typeof(a) for a in args)
+    return tuple(numba.typeof(a) for a in args)
+
+
+def _cache_entry(kernel: Kernel, cache: str) -> tuple[str, str]:
+    """(path, module name) of ``kernel``'s module in the cache folder."""
+    import hashlib
+
+    digest = hashlib.sha256((kernel.source + _versions()).encode()).hexdigest()[:24]
+    return os.path.join(cache, f"k_{digest}.py"), f"micrograd_kernel_{digest}"
+
+
+def _write_entry(kernel: Kernel, path: str) -> None:
+    _write_atomically(path, kernel.source.replace(f"def {kernel.name}(", "def kernel("))
+
+
+def compile_in_worker(kernel: Kernel, args: tuple, cache: str) -> None:
+    """The first half of compiling with a disk cache, in a compile thread: a worker process
+    compiles ``kernel`` into the cache unless it is there already. Nothing is raised: a kernel
+    the worker could not compile is compiled by :func:`compile_kernel`, which raises Numba's
+    own error if there is one."""
+    path, module = _cache_entry(kernel, cache)
+    if os.path.exists(path):
+        return
+    _write_entry(kernel, path)
+    worker = _worker()
+    if worker is not None:
+        try:
+            worker.compile(path, module, _signature(args))
+        except WorkerError:
+            pass
+
+
+def compile_kernel(kernel: Kernel, args: tuple, cache: str | None) -> tuple[Callable, Any]:
+    """``kernel`` compiled by Numba for the types of ``args``, in this process or loaded from the
+    cache: (entry point, dispatcher). (It runs in a compile thread: nothing here may touch the
+    process's warning filters, which are global.)"""
+    import numba
+
+    signature = _signature(args)
     if cache is None:
         namespace = {"CACHE": False}
         exec(compile(kernel.source, f"<micrograd kernel {kernel.name}>", "exec"), namespace)
         with NUMBA_WORK:
             return _entry_point(namespace[kernel.name], signature)
-    digest = hashlib.sha256((kernel.source + _versions()).encode()).hexdigest()[:24]
-    stem = f"k_{digest}"
-    path = os.path.join(cache, stem + ".py")
-    source = kernel.source.replace(f"def {kernel.name}(", "def kernel(")
+    path, module = _cache_entry(kernel, cache)
     for attempt in (1, 2):
         cached = os.path.exists(path)
         try:
             if not cached:
-                _write_atomically(path, source)
-                worker = _worker()
-                if worker is not None:
-                    try:
-                        worker.compile(path, f"micrograd_kernel_{digest}", signature)
-                    except WorkerError:
-                        pass  # compiled here instead, which raises Numba's own error if there is one
+                _write_entry(kernel, path)
             with NUMBA_WORK:
-                return _entry_point(_load_module(path, f"micrograd_kernel_{digest}").kernel, signature)
+                return _entry_point(load_module(path, module).kernel, signature)
         except Exception as e:  # noqa: BLE001 - a broken cache entry must never stop the program
             if not cached or attempt == 2 or isinstance(e, (numba.core.errors.TypingError, Abandoned)):
                 raise
             warnings.warn(f"micrograd.jit: the cached kernel {path} could not be loaded ({type(e).__name__}: {e}); "
                           "compiling it again", RuntimeWarning, stacklevel=2)
             _forget(path)
-            sys.modules.pop(f"micrograd_kernel_{digest}", None)
+            sys.modules.pop(module, None)
     raise AssertionError("unreachable")
 
 
@@ -250,12 +257,17 @@ class _Job:
 
 
 class Compiler:
-    """Background threads (one per worker process) compiling kernels in the order they are
-    first called."""
+    """Background threads compiling kernels in the order they are first called: one per worker
+    process, each handing what its worker compiled to one loader thread, which loads it into
+    this process (so a worker goes on to its next kernel at once; loading the first kernel also
+    starts Numba in this process, a third of a second). Without a disk cache, the loader
+    thread alone compiles, in this process."""
 
     def __init__(self):
-        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._queue: queue.Queue[_Job] = queue.Queue()  # to compile (in workers)
+        self._loads: queue.Queue[_Job] = queue.Queue()  # to load (or compile here)
         self._threads: list[threading.Thread] = []
+        self._loader: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending = 0  # jobs submitted and not yet finished
         self._idle = threading.Condition(self._lock)
@@ -263,21 +275,21 @@ class Compiler:
     def submit(self, kernel: Kernel, args: tuple, install: Callable[[Any, Exception | None], None],
                cache: str | None) -> _Job:
         job = _Job(kernel, args, install, cache)
-        # one thread per worker process (each starts its worker when a kernel is not in the cache);
-        # without a disk cache, one thread compiling in this process
-        self._start_threads(max(1, _worker_count()) if cache is not None else 1)
         with self._lock:
             self._pending += 1
-        self._queue.put(job)
+            self._start_threads(_worker_count() if cache is not None else 0)
+        (self._queue if cache is not None and _worker_count() else self._loads).put(job)
         return job
 
     def _start_threads(self, count: int) -> None:
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
-            for _ in range(count - len(self._threads)):
-                thread = threading.Thread(target=self._work, name="micrograd-compiler", daemon=True)
-                thread.start()
-                self._threads.append(thread)
+        if self._loader is None or not self._loader.is_alive():
+            self._loader = threading.Thread(target=self._load, name="micrograd-loader", daemon=True)
+            self._loader.start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        for _ in range(count - len(self._threads)):  # (each starts its worker when a kernel is not cached)
+            thread = threading.Thread(target=self._compile, name="micrograd-compiler", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every job submitted so far has finished; False if ``timeout`` ran out."""
@@ -288,22 +300,31 @@ class Compiler:
         """At exit: drop the jobs not started, and wait for Numba work in this process (see
         :class:`_NumbaWork`), not for kernels still compiling in worker processes."""
         with self._lock:
-            while True:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                job.args = None
-                job.done.set()
-                self._pending -= 1
+            for jobs in (self._queue, self._loads):
+                while True:
+                    try:
+                        job = jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    job.args = None
+                    job.done.set()
+                    self._pending -= 1
         NUMBA_WORK.close(timeout)
 
-    def _work(self):
+    def _compile(self):
         while True:
             job = self._queue.get()
             try:
-                compiled = compile_kernel(job.kernel, job.args, job.cache)
-                job.install(compiled, None)
+                compile_in_worker(job.kernel, job.args, job.cache)
+            except Exception:  # noqa: BLE001 - the loader compiles it here, and reports what fails
+                pass
+            self._loads.put(job)
+
+    def _load(self):
+        while True:
+            job = self._loads.get()
+            try:
+                job.install(compile_kernel(job.kernel, job.args, job.cache), None)
             except Abandoned:
                 pass
             except Exception as e:  # noqa: BLE001 - reported through install

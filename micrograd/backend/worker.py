@@ -9,10 +9,17 @@ The protocol is one JSON line per request on stdin, ``{"path", "name", "signatur
 signature pickled, base64), and one JSON line per answer on stdout, ``{"ok": true}`` or
 ``{"ok": false, "error": "TypeError: ..."}``. The worker exits when its stdin closes, so it
 never outlives the process that started it.
+
+The worker runs this file as a script, not as ``-m micrograd.backend.worker``: importing the
+package would run micrograd's ``__init__`` and import the whole library (a third of a second
+of every worker's start), where kernels need only Numba and the two helper modules they import
+(``arrays.py``, ``vectormath.py``). So the script registers ``micrograd`` and
+``micrograd.backend`` as bare packages over their folders, and imports just those.
 """
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import pickle
@@ -30,12 +37,8 @@ class Worker:
     """One worker process, used by one compile thread at a time."""
 
     def __init__(self):
-        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = dict(os.environ)  # the worker imports this very micrograd, installed or not
-        env["PYTHONPATH"] = os.pathsep.join([package_parent] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        self.process = subprocess.Popen([sys.executable, "-m", "micrograd.backend.worker"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
-                                        bufsize=1)
+        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.lock = threading.Lock()
 
     def compile(self, path: str, name: str, signature: tuple) -> None:
@@ -59,25 +62,54 @@ class Worker:
 
     def close(self) -> None:
         """Let the worker go: it exits once it has finished the kernel in hand (written to the
-        cache, for the next run), without this process waiting for it."""
+        cache, for the next run), without this process waiting for it (a worker's own exit,
+        tearing Numba down, takes about half a second)."""
         try:
-            self.process.stdin.close()
-            self.process.wait(timeout=0.5)
+            self.process.stdin.close()  # (stdout stays open: a compile thread may be reading its answer)
         except Exception:  # noqa: BLE001 - at exit: never raise
             pass
+
+
+def load_module(path: str, name: str):
+    """Import the kernel module at ``path`` (registered in sys.modules: Numba's cache needs to
+    find a function's module again)."""
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        module.CACHE = True
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
+
+
+def _bare_packages() -> None:
+    """``micrograd`` and ``micrograd.backend`` as packages over their folders, without running
+    their ``__init__`` (see the module's docstring), and this file's folder off the path."""
+    import types
+
+    backend = os.path.dirname(os.path.abspath(__file__))
+    if sys.path and os.path.abspath(sys.path[0] or ".") == backend:
+        del sys.path[0]  # (its modules must not shadow others)
+    for name, folder in (("micrograd", os.path.dirname(backend)), ("micrograd.backend", backend)):
+        package = types.ModuleType(name)
+        package.__path__ = [folder]
+        sys.modules[name] = package
 
 
 def _serve() -> None:
     import numba  # noqa: F401  (unpickling the signature needs Numba's types)
 
     answers, sys.stdout = sys.stdout, sys.stderr  # nothing else may write on the protocol's stream
-
-    from .compile import _load_module
     for line in sys.stdin:
         request: dict[str, Any] = json.loads(line)
         try:
             signature = pickle.loads(base64.b64decode(request["signature"]))
-            _load_module(request["path"], request["name"]).kernel.compile(signature)
+            load_module(request["path"], request["name"]).kernel.compile(signature)
             answer = {"ok": True}
         except Exception as e:  # noqa: BLE001 - every failure is an answer; the caller decides
             answer = {"ok": False, "error": f"{type(e).__name__}: {e}"}
@@ -86,4 +118,5 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
+    _bare_packages()
     _serve()
