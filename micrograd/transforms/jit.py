@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..backend.blas import one_blas_thread
-from ..backend.compile import COMPILER, CompileError, cache_dir, compile_kernel
+from ..backend.compile import COMPILER, CompileError, cache_dir
 from ..backend.lower import Kernel, Lowered, lower
 from ..backend.optimize import optimize
 from ..config import all_finite, config, debug_nans
@@ -82,10 +82,13 @@ class CompiledProgram:
         self.jobs: list = []
         self._warned = False
         self._pending: list = []  # compile failures not yet reported
+        self._failures: list[CompileError] = []  # with strict=True: raised by the call that compiled
         self.numpy_kernels = [k.numpy_version() for k in lowered.kernels]
         self.dispatchers: list = [None] * len(lowered.kernels)  # Numba's, once compiled
         self.kernels: list = [self._first_call(i, k) for i, k in enumerate(lowered.kernels)]
         self.run = lowered.make_callable(self.kernels)
+        if strict:
+            self.run = self._checked(self.run)
         program = lowered.program
         producers = {e.out: e.prim for e in program.eqns}
         # outputs that may share memory with an input, a constant or another value get copied
@@ -102,7 +105,7 @@ class CompiledProgram:
         """The call for flat array arguments, with the output handling decided once."""
         run, copy_out, out_tree, kernels = self.run, self.copy_out, self.out_tree, self.kernels
         if out_tree.num_leaves == 1 and out_tree.node_class is None and not copy_out[0]:
-            if self.lowered.direct:  # skip the glue: call the piece (looked up: it is swapped when compiled)
+            if self.lowered.direct and not self.strict:  # skip the glue: call the piece (looked up: it is swapped when compiled)
                 return lambda args: kernels[0](*args)[0]
             return lambda args: run(*args)[0]
         finish = self.finish
@@ -111,26 +114,37 @@ class CompiledProgram:
     def _first_call(self, i: int, kernel: Kernel) -> Callable:
         def first_call(*args):
             self.kernels[i] = self.numpy_kernels[i]
-            if self.strict:
-                self.kernels[i] = self._compile_now(i, kernel, args)
-            else:
-                self.jobs.append(COMPILER.submit(kernel, args, functools.partial(self._install, i, kernel), self.cache))
+            self.jobs.append(COMPILER.submit(kernel, args, functools.partial(self._install, i, kernel), self.cache))
             return self.kernels[i](*args)
         return first_call
 
-    def _compile_now(self, i: int, kernel: Kernel, args) -> Callable:
-        try:
-            entry, self.dispatchers[i] = compile_kernel(kernel, args, self.cache)
-            return one_blas_thread(entry) if kernel.blas_in_loops else entry
-        except Exception as e:
-            raise CompileError(self._describe(kernel, e)) from e
+    def _checked(self, run: Callable) -> Callable:
+        """``run``, for ``strict=True``: a call that started compiles waits for them (its kernels
+        compile side by side, as they do without ``strict``) and raises :class:`CompileError`
+        for the first kernel Numba could not compile."""
+        def checked_run(*args):
+            started = len(self.jobs)
+            out = run(*args)
+            if len(self.jobs) > started:
+                for job in self.jobs[started:]:
+                    job.done.wait()
+                if self._failures:
+                    raise self._failures[0]
+            return out
+        return checked_run
 
     def _install(self, i: int, kernel: Kernel, compiled, error: Exception | None) -> None:
         """Called by the compile thread. A failure is reported in the caller's thread, by the
-        next call of the kernel (a warning from the compile thread would surface anywhere)."""
+        next call of the kernel (a warning from the compile thread would surface anywhere), or
+        with ``strict=True`` raised by the call that compiled it."""
         if error is None:
             entry, self.dispatchers[i] = compiled
             self.kernels[i] = one_blas_thread(entry) if kernel.blas_in_loops else entry
+            return
+        if self.strict:
+            failure = CompileError(self._describe(kernel, error))
+            failure.__cause__ = error
+            self._failures.append(failure)
             return
         numpy_version = self.numpy_kernels[i]
         message = self._describe(kernel, error) + " Running them with NumPy instead (jit(..., strict=True) raises instead)."
@@ -482,8 +496,10 @@ def jit(f: Callable | None = None, *, static_argnums: int | Sequence[int] = (), 
     Kernels compile in a background thread; until each is ready its NumPy version runs, so the
     first call returns without waiting for the compiler (``.wait()`` blocks until all are
     compiled). ``cache`` is a folder for compiled kernels (default ``$MICROGRAD_CACHE_DIR``,
-    else ~/.cache/micrograd/jit; ``False``: no disk cache). With ``strict=True`` a kernel Numba
-    cannot compile raises :class:`CompileError` instead of running with NumPy.
+    else ~/.cache/micrograd/jit; ``False``: no disk cache). With ``strict=True`` the first call
+    of a signature returns only once its kernels are compiled (its results come from their
+    NumPy versions; they compile side by side meanwhile), and a kernel Numba cannot compile
+    raises :class:`CompileError` instead of running with NumPy.
 
     Arguments are traced, except those ``static_argnums`` (positions) and ``static_argnames``
     (names) mark static: hashable values (a size, a flag, a string) that ``f`` may use as Python
