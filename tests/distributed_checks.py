@@ -55,6 +55,15 @@ def ranks():
 
 
 @check
+def ranks_on_one_machine_share_its_compile_workers():
+    from micrograd.backend import compile as backend_compile
+    assert dist.size() == 2  # (MPI is in use: the runtime has started)
+    setting = os.environ.get("MICROGRAD_COMPILE_WORKERS", "")
+    expected = int(setting) if setting.isdigit() else max(1, min(2, (os.cpu_count() or 1) // 2))
+    assert backend_compile._worker_count() == expected, (backend_compile._worker_count(), expected)
+
+
+@check
 def values_of_the_collectives():
     x = per_rank(RANK)
     everyone = np.stack([per_rank(r) for r in range(SIZE)])

@@ -10,7 +10,7 @@ With a disk cache, a compile thread writes the kernel's module and a worker proc
 code into this process: the compiler never holds this process's interpreter lock, so it neither stalls a running
 training loop nor waits for it. There are as many threads and workers as cores, at most two
 (``$MICROGRAD_COMPILE_WORKERS`` sets the number; 0 compiles in this process, as without a
-disk cache).
+disk cache); the ranks of an MPI job on one machine share its cores (:func:`share_cores`).
 
 On disk, each kernel is a module named by a hash of its source and of the micrograd, Numba and
 NumPy versions; Numba caches its machine code beside it. A second process running the same
@@ -114,9 +114,22 @@ def _entry_point(dispatcher, signature) -> tuple[Callable, Any]:
     return dispatcher.overloads[signature].entry_point, dispatcher
 
 
+_sharing_cores = 1  # processes of one job on this machine (set by micrograd.distributed)
+
+
+def share_cores(processes: int) -> None:
+    """Tell the compiler that ``processes`` processes of one job (MPI ranks on this machine)
+    share its cores: each then starts its share of the default number of workers, at least one,
+    rather than every rank starting as many workers as there are cores."""
+    global _sharing_cores
+    _sharing_cores = max(1, int(processes))
+
+
 def _worker_count() -> int:
     setting = os.environ.get("MICROGRAD_COMPILE_WORKERS", "")
-    return int(setting) if setting.strip().isdigit() else min(2, os.cpu_count() or 1)
+    if setting.strip().isdigit():
+        return int(setting)
+    return max(1, min(2, (os.cpu_count() or 1) // _sharing_cores))
 
 
 _workers: list[Worker] = []

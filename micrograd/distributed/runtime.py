@@ -179,6 +179,12 @@ def _start(MPI: Any) -> None:
         return
     if config._timeout_error is not None:
         raise config._timeout_error
+    # the ranks on this machine share its cores: as many compile workers between them as one
+    # process would start (MPICH and Open MPI say how many ranks run here; no collective needed)
+    local = os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or ""
+    if local.isdigit():
+        from ..backend.compile import share_cores
+        share_cores(int(local))
     previous = sys.excepthook
 
     def abort_on_uncaught(kind, value, tb):
