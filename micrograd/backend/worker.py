@@ -93,7 +93,7 @@ def _bare_packages() -> None:
     import types
 
     backend = os.path.dirname(os.path.abspath(__file__))
-    if sys.path and os.path.abspath(sys.path[0] or ".") == backend:
+    if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.realpath(backend):
         del sys.path[0]  # (its modules must not shadow others)
     for name, folder in (("micrograd", os.path.dirname(backend)), ("micrograd.backend", backend)):
         package = types.ModuleType(name)
