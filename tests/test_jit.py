@@ -261,6 +261,20 @@ def test_array_statements_agree_with_numpy_when_compiled():
         assert name in kernels, name
 
 
+def test_importing_micrograd_does_not_import_numba_and_kernels_helpers_exist():
+    """Numba is needed once jit compiles, not to import micrograd (eager code, transforms); the
+    names lowering imports into kernels are those of the helper modules."""
+    import importlib
+
+    from micrograd.backend.helpers import HELPERS
+    done = subprocess.run([sys.executable, "-c", "import sys, micrograd; print('numba' in sys.modules)"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+    for module, names in HELPERS.items():
+        missing = [n for n in names if not callable(getattr(importlib.import_module(module), n, None))]
+        assert not missing, (module, missing)
+
+
 def test_array_intrinsics_agree_with_numpy():
     from numba import njit
 

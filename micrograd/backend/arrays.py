@@ -11,7 +11,7 @@ compiles in 0.05-0.1 s, as any small function does). The kernels micrograd gener
 dtype, so these operations check nothing that lowering already guarantees (equal sizes for a
 reshape, a valid permutation, matching inner dimensions of a product).
 
-Compiled kernels import them by name (see ``lower.py``).
+Compiled kernels import them by name (listed in ``helpers.py``).
 """
 from __future__ import annotations
 
@@ -22,9 +22,6 @@ from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 from numba.np.linalg import call_xxgemm, ensure_blas
-
-FUNCTIONS = ("empty", "full", "contiguous", "reshaped", "permuted", "broadcast", "matmul", "matmul_into")
-
 
 def _rank(shape) -> int:
     """The rank a shape tuple's type gives (checking that it is a tuple of integers)."""

@@ -17,7 +17,7 @@ import numpy as np
 from ..core.ir import Const, Eqn, Program, Var
 from ..primitives import reductions as red
 from ..primitives import shape as sh
-from . import vectormath
+from .helpers import VECTORIZED_FLOAT32
 
 REDUCTIONS = {red.reduce_sum: "sum", red.reduce_max: "max", red.reduce_min: "min"}
 
@@ -41,7 +41,7 @@ def is_elementwise(eqn: Eqn, in_loop: bool = False) -> bool:
     name = eqn.prim.name
     if name == "pow_scalar" and eqn.params["p"] not in (0, 0.5, 1, 2, 3, 4):
         name = "pow"  # a call of pow, not multiplications
-    if name in vectormath.FUNCTIONS and eqn.out.aval.dtype == np.float32:
+    if name in VECTORIZED_FLOAT32 and eqn.out.aval.dtype == np.float32:
         return True  # vectorized in the loop (backend/vectormath.py): as fast as NumPy, and fused
     return in_loop or eqn.out.aval.size < NUMPY_MIN_SIZE.get(name, 1 << 62)
 

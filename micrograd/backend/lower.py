@@ -15,8 +15,9 @@ import numpy as np
 from ..core.ir import Const, Program, Var
 from ..core.trace import Tracer
 from ..primitives import shape as sh
-from . import arrays, control, vectormath
+from . import control
 from .fusion import REDUCTIONS, Group, Step, fuse
+from .helpers import HELPERS
 from .statements import statement
 
 FASTMATH = "{'contract', 'reassoc', 'arcp'}"  # changes results by rounding only: no nnan/ninf/nsz
@@ -281,10 +282,10 @@ def kernel_source(name: str, steps: list[Step], returned: set, program_inputs: S
                              f"def {name}({', '.join(params)}):", body,
                              f"    return ({''.join(storage[o] + ', ' for o in outputs)})"]) + "\n"
     imports = ["import numpy as np", "from numba import njit, prange"]
-    for module, functions in (("vectormath", vectormath.FUNCTIONS.values()), ("arrays", arrays.FUNCTIONS)):
+    for module, functions in HELPERS.items():
         used = sorted(f for f in functions if re.search(rf"\b{f}\(", definition))
         if used:
-            imports.append(f"from micrograd.backend.{module} import {', '.join(used)}")
+            imports.append(f"from {module} import {', '.join(used)}")
     source = "\n".join(imports + ["", definition])
     blas_in_loops = any(s.eqn is not None and control.is_control(s.eqn) and control.multiplies_matrices(s.eqn)
                         for s in steps)

@@ -15,7 +15,7 @@ included, exp is within 1 unit in the last place of the exact value, tanh within
 logistic function within 2.5, as NumPy's own ``1 / (1 + exp(-x))`` in float32
 (``tests/test_vectormath.py`` checks).
 
-Compiled kernels import them by name (see ``lower.py``).
+Compiled kernels import them by name (listed in ``helpers.py``).
 """
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 f32 = np.float32
-
-FUNCTIONS = {"exp": "exp_f32", "tanh": "tanh_f32", "logistic": "logistic_f32"}
 
 
 @intrinsic
