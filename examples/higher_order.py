@@ -33,11 +33,8 @@ def tanh_closed_forms(xs: np.ndarray) -> list[np.ndarray]:
 
 
 def plot(xs, curves, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = mg.viz.pyplot()
+    if plt is None:
         print("matplotlib is not installed (pip install matplotlib): no figure written")
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))

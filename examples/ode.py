@@ -85,11 +85,8 @@ def main(argv: list[str] | None = None) -> np.ndarray:
 
 
 def _plot(observed, guess, fitted, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = mg.viz.pyplot()
+    if plt is None:
         print("matplotlib is not installed (pip install matplotlib): no figure written")
         return
     t = np.arange(1, OBSERVATIONS + 1) * DT * STEPS_BETWEEN

@@ -81,11 +81,8 @@ def main(argv: list[str] | None = None) -> float:
 
 
 def _plot(losses, predictions, targets, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = mg.viz.pyplot()
+    if plt is None:
         print("matplotlib is not installed (pip install matplotlib): no figure written")
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))

@@ -594,7 +594,7 @@ def _replay(order: list[Tensor], gradient, retain_graph: bool) -> bool:
         from .transforms.jit import jit
         entry.program = jit(_backward_program(order, entry))
     elif not entry.compiled:  # until then the interpreter is faster than the kernels' NumPy versions
-        entry.compiled = all(job.done.is_set() for p in entry.program.programs.values() for job in p.jobs)
+        entry.compiled = entry.program.wait(timeout=0)
         if not entry.compiled:
             return False
     values = [v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in values]

@@ -28,7 +28,7 @@ from .core.ir import Const, Program, format_param, _names
 from .core.dtypes import short_name
 from .tensor import Tensor
 
-__all__ = ["progress", "TextProgress", "save_loss_curve", "draw"]
+__all__ = ["progress", "TextProgress", "pyplot", "save_loss_curve", "draw"]
 
 
 class TextProgress:
@@ -101,6 +101,23 @@ def progress(total: int | None = None, desc: str = "", unit: str = "it", file: T
     return TextProgress(total=total, desc=desc, unit=unit, file=file)
 
 
+def pyplot() -> Any:
+    """matplotlib's ``pyplot`` set up to write files (no window, works without a display), or
+    None when matplotlib is not installed.
+
+    >>> plt = pyplot()
+    >>> plt is None or hasattr(plt, "subplots")
+    True
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
 def save_loss_curve(losses: Sequence[float], path: str, title: str = "training loss", xlabel: str = "step",
                     log_scale: bool = False) -> bool:
     """Plot ``losses`` to the PNG file ``path`` with matplotlib; returns False (and writes
@@ -111,11 +128,8 @@ def save_loss_curve(losses: Sequence[float], path: str, title: str = "training l
     >>> save_loss_curve([1.0, 0.5, 0.25], path) == os.path.exists(path)
     True
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")  # files only: no window, works without a display
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(range(len(losses)), losses)

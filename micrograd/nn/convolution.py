@@ -70,6 +70,14 @@ def _padding(padding: Any, d: int, kernel, dilation, stride, name: str) -> tuple
     return pairs
 
 
+def _check_groups(groups, channels: int, which: str, name: str) -> int:
+    groups = int(groups)
+    if groups < 1 or channels % groups:
+        raise ValueError(with_location(f"{name}: groups={groups} must be positive and divide the {channels} {which} "
+                                       "channels"))
+    return groups
+
+
 def _check_input(x, d: int, channels: int | None, name: str):
     x = mnp.asarray(x)
     if x.ndim == d + 1:
@@ -98,11 +106,8 @@ def conv(x, weight, bias=None, stride: Any = 1, padding: Any = 0, dilation: Any 
     if d < 1:
         raise ShapeError(with_location(f"{name}: the weight must be (out_channels, in_channels / groups, *kernel), got "
                                        f"shape {weight.shape}"))
-    groups = int(groups)
     out_channels, group_channels, kernel = weight.shape[0], weight.shape[1], weight.shape[2:]
-    if groups < 1 or out_channels % groups:
-        raise ValueError(with_location(f"{name}: groups={groups} must be positive and divide the {out_channels} output "
-                                       "channels"))
+    groups = _check_groups(groups, out_channels, "output", name)
     x = _check_input(x, d, None, name)
     if x.shape[1] % groups or x.shape[1] // groups != group_channels:
         raise ShapeError(with_location(
@@ -146,11 +151,8 @@ def conv_transpose(x, weight, bias=None, stride: Any = 1, padding: Any = 0, outp
     """
     weight = mnp.asarray(weight)
     d = weight.ndim - 2
-    groups = int(groups)
     in_channels, group_out, kernel = weight.shape[0], weight.shape[1], weight.shape[2:]
-    if groups < 1 or in_channels % groups:
-        raise ValueError(with_location(f"{name}: groups={groups} must be positive and divide the {in_channels} input "
-                                       "channels"))
+    groups = _check_groups(groups, in_channels, "input", name)
     x = _check_input(x, d, in_channels, name)
     if isinstance(padding, str):
         raise ValueError(with_location(f"{name}: padding must be an int or {d} ints (a transposed convolution has no "
