@@ -104,24 +104,15 @@ def _path_text(path: str) -> str:
 
 # --- saving ---------------------------------------------------------------------------------------
 
-def _children(x: Any) -> tuple[list, Any] | None:
-    """(children, treedef of one level) of a pytree node, or None for a leaf. Flattening one
-    level (every child counts as a leaf) uses the registry exactly as transforms do."""
-    children, treedef = tree.flatten(x, is_leaf=lambda v: v is not x)
-    return None if treedef.node_class is None else (children, treedef)
-
-
-def _labels(x: Any, treedef: tree.TreeDef, count: int) -> list[str]:
-    """How each child is named in a path: ``.field`` for modules and namedtuples, ``[i]``
-    otherwise (dict keys are handled by the caller)."""
+def _labels(x: Any, treedef: tree.TreeDef, labels: list[str]) -> list[str]:
+    """How each child is named in a path: ``tree.labeled_children``'s ``labels``, but
+    ``.field`` for a module's fields."""
     from .nn.module import Module  # late: nn imports this package
     if isinstance(x, Module):
         names = [name for name, is_child, _ in treedef.aux if is_child]
-        if len(names) == count:
+        if len(names) == len(labels):
             return [f".{n}" for n in names]
-    if isinstance(x, tuple) and hasattr(x, "_fields"):
-        return [f".{n}" for n in x._fields]
-    return [f"[{i}]" for i in range(count)]
+    return labels
 
 
 def _encode_key(key: Any, path: str) -> list:
@@ -251,16 +242,16 @@ def _encode(x: Any, path: str, parts: tuple, leaves: list) -> dict:
     array) in flatten order."""
     if x is None:
         return {"node": "None"}
-    node = _children(x)
+    node = tree.labeled_children(x)
     if node is None:
         return _leaf_record(x, path, parts, leaves)
-    children, treedef = node
+    children, treedef, labels = node
     kind = treedef.node_class
     if kind is dict:
         return {"node": "dict", "keys": [_encode_key(k, path) for k in treedef.aux],
                 "children": [_encode(c, path + _key_text(k), parts + (str(k),), leaves)
                              for k, c in zip(treedef.aux, children)]}
-    labels = _labels(x, treedef, len(children))
+    labels = _labels(x, treedef, labels)
     encoded = [_encode(c, path + label, parts if part is None else parts + (part,), leaves)
                for c, label, part in zip(children, labels, _name_parts(x, labels))]
     if kind is list or kind is tuple:
@@ -375,10 +366,10 @@ def _keys_text(keys) -> str:
 def _describe_like(x: Any) -> str:
     if x is None:
         return "None"
-    node = _children(x)
+    node = tree.labeled_children(x)
     if node is None:
         return f"an array of shape {np.shape(x)} and dtype {_dtype_of(x)}"
-    children, treedef = node
+    children, treedef, _ = node
     kind = treedef.node_class
     if kind in (list, tuple):
         return f"a {kind.__name__} of {len(children)}"
@@ -405,7 +396,7 @@ def _check(record: dict, like: Any, path: str, where: str, leaves: list) -> None
         if not (like is None and node == "None"):
             raise _mismatch(where, path, _describe_like(like), _describe_node(record))
         return
-    children = _children(like)
+    children = tree.labeled_children(like)
     if children is None or node is None:
         if not (children is None and node is None):
             raise _mismatch(where, path, _describe_like(like), _describe_node(record))
@@ -416,7 +407,7 @@ def _check(record: dict, like: Any, path: str, where: str, leaves: list) -> None
                             f"shape {shape} and dtype {dtype}")
         leaves.append((record, like))
         return
-    like_children, treedef = children
+    like_children, treedef, labels = children
     kind = treedef.node_class
     if kind is dict:
         if node != "dict":
@@ -438,7 +429,7 @@ def _check(record: dict, like: Any, path: str, where: str, leaves: list) -> None
         same = node == kind.__name__
     else:
         same = node == "class" and record["class"] == f"{kind.__module__}.{kind.__qualname__}"
-    labels = _labels(like, treedef, len(like_children))
+    labels = _labels(like, treedef, labels)
     if same and node == "class" and record["labels"] != labels:
         raise _mismatch(where, path, f"fields {[n.lstrip('.') for n in labels]}",
                         f"fields {[n.lstrip('.') for n in record['labels']]}")

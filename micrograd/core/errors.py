@@ -321,15 +321,10 @@ def join(items) -> str:
 
 def _leaf_paths(x, path: str = ""):
     from . import tree
-    children, td = tree.flatten(x, is_leaf=lambda v: v is not x)
-    if td.node_class is None:
+    node = tree.labeled_children(x)
+    if node is None:
         return [(path, x)]
-    if td.node_class is dict:
-        labels = [f"[{k!r}]" for k in td.aux]
-    elif isinstance(x, tuple) and hasattr(x, "_fields"):
-        labels = [f".{k}" for k in x._fields]
-    else:
-        labels = [f"[{i}]" for i in range(len(children))]
+    children, _, labels = node
     return [p for label, c in zip(labels, children) for p in _leaf_paths(c, path + label)]
 
 

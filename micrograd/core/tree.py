@@ -217,6 +217,26 @@ def unflattener(treedef: TreeDef, wrap: Sequence[Callable | None] = ()) -> Calla
     return eval(f"lambda o: {code(treedef)}", namespace)
 
 
+def labeled_children(x: Any) -> tuple[list[Any], TreeDef, list[str]] | None:
+    """One level of a pytree node: its children, the treedef of that level, and how each child
+    is named in a path (``[key]`` in a dict, ``.field`` in a namedtuple, ``[i]`` otherwise);
+    None for a leaf. It flattens one level with the registry, as transforms do.
+
+    >>> labeled_children({"a": 1, "b": (2, 3)})[2]
+    ["['a']", "['b']"]
+    """
+    children, treedef = flatten(x, is_leaf=lambda v: v is not x)
+    if treedef.node_class is None:
+        return None
+    if treedef.node_class is dict:
+        labels = [f"[{k!r}]" for k in treedef.aux]
+    elif isinstance(x, tuple) and hasattr(x, "_fields"):
+        labels = [f".{k}" for k in x._fields]
+    else:
+        labels = [f"[{i}]" for i in range(len(children))]
+    return children, treedef, labels
+
+
 def leaves(tree: Any) -> list[Any]:
     """The leaves of a pytree, left to right.
 
